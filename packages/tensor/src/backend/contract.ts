@@ -1,0 +1,194 @@
+/**
+ * The backend contract: everything a backend must (and may) implement.
+ *
+ * A backend owns memory (buffers) and runs a short list of primitives over it. The core
+ * (`@tessera/tensor`) does everything else: shapes, broadcasting, views, dtype promotion,
+ * validation, memory bookkeeping, and the heavy ops a backend leaves out, which it composes
+ * from these primitives. See docs/ARCHITECTURE.md.
+ */
+import type { DType, TypedArray } from "../dtype.js";
+
+/** A block of device memory holding `size` elements of `dtype`. Backends extend it. */
+export interface BackendBuffer {
+  readonly size: number;
+  readonly dtype: DType;
+}
+
+/**
+ * A strided window onto a buffer: element `[i0, i1, ...]` lives at
+ * `offset + i0*strides[0] + i1*strides[1] + ...` (in elements). Strides may be 0 (broadcast).
+ */
+export interface StridedView {
+  readonly buffer: BackendBuffer;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type UnaryOp =
+  | "neg"
+  | "abs"
+  | "sign"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "floor"
+  | "ceil"
+  | "sin"
+  | "cos"
+  | "logicalNot";
+
+export type BinaryOp =
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "maximum"
+  | "minimum"
+  | "equal"
+  | "notEqual"
+  | "less"
+  | "lessEqual"
+  | "greater"
+  | "greaterEqual"
+  | "logicalAnd"
+  | "logicalOr";
+
+export type ReduceOp = "sum" | "prod" | "max" | "min" | "argmax" | "argmin";
+
+/** Binary ops whose result is `bool` whatever the operand dtype. */
+export const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
+  "equal",
+  "notEqual",
+  "less",
+  "lessEqual",
+  "greater",
+  "greaterEqual",
+  "logicalAnd",
+  "logicalOr",
+]);
+
+/** Geometry of a 2-D convolution (NCHW input, [out, in/groups, kh, kw] weight). */
+export interface Conv2dParams {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/**
+ * Geometry of a 2-D pooling window. Windows start at `-padding + i*stride`; with `ceilMode` a
+ * last partial window is kept when it starts inside the input or left padding (Theano's
+ * `ignore_border=False`). Max pooling ignores padding cells; average pooling divides by the
+ * number of input cells a window covers.
+ */
+export interface Pool2dParams {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly ceilMode: boolean;
+}
+
+/** Shapes of the contiguous operands handed to a heavy kernel. */
+export type Shape4 = readonly [number, number, number, number];
+
+/**
+ * Optional fast kernels. Each operand is a contiguous buffer; the core allocates `out` and
+ * validates every shape before the call. When a backend leaves one out, the core computes it
+ * from primitives (see `src/fallbacks/`).
+ */
+export interface HeavyKernels {
+  /** out[b] = a[b] @ b[b]; a is [B,M,K], b is [B,K,N] (any strides, batch stride may be 0), out is contiguous [B,M,N]. */
+  matmul(a: StridedView, b: StridedView, out: BackendBuffer): void;
+  /** Cross-correlation, as PyTorch computes it. x: [N,C,H,W], w: [O,C/groups,KH,KW], out: [N,O,OH,OW]. */
+  conv2d(x: BackendBuffer, xShape: Shape4, w: BackendBuffer, wShape: Shape4, out: BackendBuffer, outShape: Shape4, p: Conv2dParams): void;
+  /** Gradient of conv2d with respect to its input: dy [N,O,OH,OW] -> out [N,C,H,W]. */
+  conv2dBackwardInput(dy: BackendBuffer, dyShape: Shape4, w: BackendBuffer, wShape: Shape4, out: BackendBuffer, xShape: Shape4, p: Conv2dParams): void;
+  /** Gradient of conv2d with respect to its weight: x [N,C,H,W], dy [N,O,OH,OW] -> out [O,C/groups,KH,KW]. */
+  conv2dBackwardWeight(x: BackendBuffer, xShape: Shape4, dy: BackendBuffer, dyShape: Shape4, out: BackendBuffer, wShape: Shape4, p: Conv2dParams): void;
+  /** Max over each window (padding never wins). x: [N,C,H,W] -> out [N,C,OH,OW]. */
+  maxPool2d(x: BackendBuffer, xShape: Shape4, out: BackendBuffer, outShape: Shape4, p: Pool2dParams): void;
+  /** Routes dy to the first maximum (row-major within the window) of each window; overlapping windows add. */
+  maxPool2dBackward(x: BackendBuffer, xShape: Shape4, dy: BackendBuffer, dyShape: Shape4, out: BackendBuffer, p: Pool2dParams): void;
+  /** Mean over the input cells each window covers. */
+  avgPool2d(x: BackendBuffer, xShape: Shape4, out: BackendBuffer, outShape: Shape4, p: Pool2dParams): void;
+  avgPool2dBackward(dy: BackendBuffer, dyShape: Shape4, out: BackendBuffer, xShape: Shape4, p: Pool2dParams): void;
+  /** Index-select along the middle axis: x [outer,n,inner], indices int32 [m] (all in [0,n)) -> out [outer,m,inner]. */
+  gather(x: BackendBuffer, outer: number, n: number, inner: number, indices: BackendBuffer, m: number, out: BackendBuffer): void;
+}
+
+export type HeavyKernelName = keyof HeavyKernels;
+
+/** What a backend reports about its own memory. */
+export interface BackendMemory {
+  /** Buffers currently allocated for tensors. */
+  buffers: number;
+  /** Bytes in those buffers. */
+  bytes: number;
+  /** Bytes held in a reuse pool, not in use (0 when the backend does not pool). */
+  pooledBytes?: number;
+  /** Buffers held in that pool. */
+  pooledBuffers?: number;
+}
+
+/**
+ * The contract. Required: memory (alloc/write/read/free/fill) and seven primitives
+ * (copy, unary, binary, where, reduce). Optional: `readSync`, `kernels`, `memory`, `dispose`.
+ *
+ * Dtypes the core guarantees to a backend:
+ * - `unary`: transcendental ops (exp, log, sqrt, tanh, sigmoid, sin, cos) get float32 in and out;
+ *   neg/abs/sign/relu/floor/ceil keep the input dtype; `logicalNot` is bool -> bool.
+ * - `binary`: both operands have the same dtype; `out` has that dtype, or bool for comparisons
+ *   and logical ops. `div` and `pow` only see float32. int32 arithmetic wraps like C int32.
+ * - `where`: cond is bool; a, b and out share one dtype.
+ * - `reduce`: x is never bool; sum/prod/max/min keep the dtype; argmax/argmin write int32 and
+ *   pick the first extreme. A reduction over zero elements writes 0 (sum), 1 (prod), -inf/+inf
+ *   (max/min) and is never asked for argmax/argmin.
+ * - `copy`: converts to `dst`'s dtype (float -> int truncates toward zero, anything -> bool is `!= 0`).
+ */
+export interface Backend {
+  /** Registry name, for example `cpu` or `webgpu`. */
+  readonly name: string;
+
+  /** Allocates a buffer of `size` elements (size may be 0). Contents are unspecified. */
+  alloc(size: number, dtype: DType): BackendBuffer;
+  /** Replaces the whole contents of `buffer` with `data` (same length and dtype). */
+  write(buffer: BackendBuffer, data: TypedArray): void;
+  /** Reads the whole buffer back once all work queued on it is done. */
+  read(buffer: BackendBuffer): Promise<TypedArray>;
+  /** Synchronous read, for backends whose memory the host can see. */
+  readSync?(buffer: BackendBuffer): TypedArray;
+  /** Releases a buffer. Called exactly once per buffer, when no tensor uses it any more. */
+  free(buffer: BackendBuffer): void;
+  /** Sets every element to `value`. */
+  fill(buffer: BackendBuffer, value: number): void;
+
+  /** dst[i] = src[i] for every index of their (equal) shapes, converting to dst's dtype. */
+  copy(src: StridedView, dst: StridedView): void;
+  /** out = op(x), out contiguous with x's shape. */
+  unary(op: UnaryOp, x: StridedView, out: BackendBuffer): void;
+  /** out = a op b; a and b already have out's shape (broadcast dims have stride 0). */
+  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer): void;
+  /** out = cond ? a : b; all three views already have out's shape. */
+  where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer): void;
+  /** Reduces the last axis of contiguous x viewed as [outer, inner] into out [outer]. */
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, inner: number, out: BackendBuffer): void;
+
+  /** Fast paths for heavy ops; any subset. */
+  readonly kernels?: Partial<HeavyKernels>;
+  /** Heavy kernels this backend deliberately leaves to the core, with the reason (documentation). */
+  readonly gaps?: Readonly<Record<string, string>>;
+  /** Device memory as the backend sees it (pooled buffers included). */
+  memory?(): BackendMemory;
+  /** Waits until all queued work has finished. */
+  sync?(): Promise<void>;
+  /** Releases the device; the backend is unusable afterwards. */
+  dispose?(): void | Promise<void>;
+}
+
+/** Creates a backend; may be async (a GPU backend requests its device here). */
+export type BackendFactory = () => Backend | Promise<Backend>;
