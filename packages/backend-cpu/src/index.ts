@@ -1,0 +1,10 @@
+/**
+ * @tessera/backend-cpu: the CPU backend. Importing this package registers it under the name
+ * `cpu` as the default backend.
+ */
+import { registerBackend } from "@tessera/tensor";
+import { createCpuBackend } from "./backend.js";
+
+export { createCpuBackend, type CpuBackendOptions } from "./backend.js";
+
+registerBackend("cpu", () => createCpuBackend(), 1);

@@ -1,0 +1,43 @@
+import type { Tensor } from "../tensor.js";
+
+/** One recorded call of a differentiable op, as @tessera/autograd sees it. */
+export interface OpRecord {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly attrs: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Hooks an autograd engine installs. The tensor package never imports autograd: it only calls
+ * these when present, so gradients stay out of the core and out of every backend.
+ */
+export interface AutogradHooks {
+  /** Called after each top-level op (ops an op runs internally are not reported). */
+  onOp?: (record: OpRecord) => void;
+  /** Called when a tensor handle is disposed. */
+  onDispose?: (tensor: Tensor) => void;
+  /** Runs `tensor.backward()`. */
+  backward?: (tensor: Tensor, gradient?: Tensor) => void;
+}
+
+/** The installed hooks (mutated by @tessera/autograd on import). */
+export const autogradHooks: AutogradHooks = {};
+
+let depth = 0;
+
+/**
+ * Runs an op and reports it to the autograd hook. Ops run inside `run` (an op's implementation
+ * or a fallback composed of other ops) are not reported: the outer op's gradient rule covers them.
+ */
+export function recordOp(op: string, inputs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>, run: () => Tensor): Tensor {
+  depth++;
+  let output: Tensor;
+  try {
+    output = run();
+  } finally {
+    depth--;
+  }
+  if (depth === 0 && autogradHooks.onOp) autogradHooks.onOp({ op, inputs, output, attrs });
+  return output;
+}

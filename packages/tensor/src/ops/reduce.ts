@@ -1,0 +1,96 @@
+import type { ReduceOp } from "../backend/contract.js";
+import { TesseraError, fmtShape } from "../errors.js";
+import { normalizeAxes, normalizeAxis, sizeOf } from "../shape.js";
+import { type Tensor, emptyTensor, viewTensor } from "../tensor.js";
+import { asTensor } from "./convert.js";
+import { castIfNeeded, contiguousCopy, div } from "./elementwise.js";
+import { recordOp } from "./record.js";
+
+const IDENTITY: Partial<Record<ReduceOp, number>> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+
+/**
+ * Reduces `axes` of `t`: moves them last, makes the data contiguous if it is not already, and
+ * asks the backend to reduce the last axis of an [outer, inner] matrix.
+ */
+function reduceRaw(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const kept = t.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const order = [...kept, ...axes];
+  const outer = sizeOf(kept.map((i) => t.shape[i]!));
+  const inner = sizeOf(axes.map((i) => t.shape[i]!));
+  const outShape = keepdims ? t.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((i) => t.shape[i]!);
+  const isArg = op === "argmax" || op === "argmin";
+  if (isArg && inner === 0) throw new TesseraError(name, `cannot take ${name} of an empty axis (shape ${fmtShape(t.shape)})`);
+  const src = castIfNeeded(t, t.dtype === "bool" ? "int32" : t.dtype);
+  const out = emptyTensor(t.backend, outShape, isArg ? "int32" : src.dtype);
+  if (outer > 0) {
+    if (inner === 0) {
+      t.backend.fill(out.storage.buffer, IDENTITY[op]!);
+    } else {
+      const moved = viewTensor(src, order.map((i) => src.shape[i]!), order.map((i) => src.strides[i]!), src.offset);
+      const c = moved.isContiguous ? moved : contiguousCopy(moved);
+      t.backend.reduce(op, c.storage.buffer, outer, inner, out.storage.buffer);
+      if (c !== moved) c.dispose();
+      moved.dispose();
+    }
+  }
+  if (src !== t) src.dispose();
+  return out;
+}
+
+function reduction(op: "sum" | "prod" | "max" | "min") {
+  return (x: Tensor, axes?: number | number[], keepdims = false): Tensor => {
+    const t = asTensor(x, op);
+    const ax = normalizeAxes(op, axes, t.rank);
+    if ((op === "max" || op === "min") && t.size === 0) {
+      throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)})`);
+    }
+    return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, op, t, ax, keepdims));
+  };
+}
+
+/** Sum over `axes` (all by default). */
+export const sum = reduction("sum");
+/** Product over `axes` (all by default). */
+export const prod = reduction("prod");
+/** Maximum over `axes` (all by default). */
+export const max = reduction("max");
+/** Minimum over `axes` (all by default). */
+export const min = reduction("min");
+
+/** Arithmetic mean over `axes` (all by default); float32 result. */
+export function mean(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  const t = asTensor(x, "mean");
+  const ax = normalizeAxes("mean", axes, t.rank);
+  const count = sizeOf(ax.map((i) => t.shape[i]!));
+  const s = sum(t, ax, keepdims);
+  const m = div(s, count);
+  s.dispose();
+  return m;
+}
+
+function argReduction(op: "argmax" | "argmin") {
+  return (x: Tensor, axis?: number, keepdims = false): Tensor => {
+    const t = asTensor(x, op);
+    if (axis === undefined) {
+      if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor`);
+      return recordOp(op, [t], { axis: null, keepdims }, () => {
+        const flat = t.isContiguous ? viewTensor(t, [t.size], [1], 0) : contiguousCopy(t);
+        const flat1 = flat.shape.length === 1 ? flat : viewTensor(flat, [t.size], [1], 0);
+        const r = reduceRaw(op, op, flat1, [0], false);
+        if (flat1 !== flat) flat1.dispose();
+        flat.dispose();
+        if (!keepdims) return r;
+        const v = viewTensor(r, t.shape.map(() => 1), t.shape.map(() => 1), 0);
+        r.dispose();
+        return v;
+      });
+    }
+    const a = normalizeAxis(op, axis, t.rank);
+    return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, op, t, [a], keepdims));
+  };
+}
+
+/** Index of the first maximum along `axis` (of the flattened tensor when omitted); int32. */
+export const argmax = argReduction("argmax");
+/** Index of the first minimum along `axis` (of the flattened tensor when omitted); int32. */
+export const argmin = argReduction("argmin");

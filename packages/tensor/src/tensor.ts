@@ -1,0 +1,230 @@
+import type { Backend, StridedView } from "./backend/contract.js";
+import type { DType, TypedArray } from "./dtype.js";
+import { TesseraError, fmtShape } from "./errors.js";
+import { trackInScope } from "./memory/scope.js";
+import { Storage, countTensor } from "./memory/storage.js";
+import { contiguousStrides, isContiguous, sizeOf } from "./shape.js";
+import * as ops from "./ops/index.js";
+import type { NestedArray, SliceSpec, TensorLike } from "./ops/index.js";
+import { autogradHooks } from "./ops/record.js";
+
+// Node 20 may lack the well-known symbol that `using` needs.
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for("Symbol.dispose");
+
+let nextId = 1;
+
+/**
+ * An n-dimensional array on a backend. A tensor is a view (shape, strides, offset) onto a
+ * reference-counted buffer: reshape/permute/slice/expand share the buffer without copying.
+ * Tensors are immutable; `dispose()` (or `using`, or `tidy`) returns their memory.
+ */
+export class Tensor {
+  /** Unique id, for debugging and autograd bookkeeping. */
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Element strides of this view into its buffer. */
+  readonly strides: readonly number[];
+  /** Element offset of this view into its buffer. */
+  readonly offset: number;
+  /** Number of elements. */
+  readonly size: number;
+  /** Whether gradients flow to this tensor (set by users or by @tessera/autograd). */
+  requiresGrad = false;
+  /** Accumulated gradient, filled by `backward()` for leaf tensors that require it. */
+  grad: Tensor | null = null;
+  /** @internal The autograd node that produced this tensor, owned by @tessera/autograd. */
+  gradNode: unknown = null;
+  /** @internal */
+  storage: Storage;
+  private disposed = false;
+
+  /** @internal Tensors are made by creation functions and ops, not with `new`. */
+  constructor(storage: Storage, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    this.offset = offset;
+    this.size = sizeOf(shape);
+    countTensor(storage.backend, 1);
+    trackInScope(this);
+  }
+
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The backend holding this tensor's memory. */
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** True when the elements are laid out row-major from offset 0 of the buffer, without gaps. */
+  get isContiguous(): boolean {
+    return this.offset === 0 && isContiguous(this.shape, this.strides) && this.storage.buffer.size === this.size;
+  }
+
+  /** @internal The view handed to backend primitives. */
+  view(): StridedView {
+    this.assertLive("view");
+    return { buffer: this.storage.buffer, shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+
+  /** @internal Throws when the tensor was disposed. */
+  assertLive(op: string): void {
+    if (this.disposed) throw new TesseraError(op, `tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype} was already disposed`);
+  }
+
+  /** Frees this handle; the buffer is freed when no other view uses it. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    countTensor(this.storage.backend, -1);
+    autogradHooks.onDispose?.(this);
+    this.grad?.dispose();
+    this.grad = null;
+    this.storage.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Replaces this tensor's contents with `value`'s (same shape and dtype) by sharing its buffer. */
+  assign(value: Tensor): this {
+    this.assertLive("assign");
+    value.assertLive("assign");
+    if (value.dtype !== this.dtype || value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+      throw new TesseraError("assign", `value is ${fmtShape(value.shape)} ${value.dtype} but the tensor is ${fmtShape(this.shape)} ${this.dtype}`);
+    }
+    if (value.storage.backend !== this.storage.backend) {
+      throw new TesseraError("assign", `value lives on '${value.backend.name}' but the tensor on '${this.backend.name}'`);
+    }
+    const src = value.isContiguous ? value : ops.contiguousCopy(value);
+    src.storage.retain();
+    this.storage.release();
+    this.storage = src.storage;
+    (this as { strides: readonly number[] }).strides = Object.freeze(contiguousStrides(this.shape));
+    (this as { offset: number }).offset = 0;
+    if (src !== value) src.dispose();
+    return this;
+  }
+
+  /** Reads the elements, row-major, as a new typed array. Works on every backend. */
+  async data(): Promise<TypedArray> {
+    this.assertLive("data");
+    const c = this.isContiguous ? this : ops.contiguousCopy(this);
+    try {
+      const all = await c.backend.read(c.storage.buffer);
+      return all.length === this.size ? all : all.slice(0, this.size);
+    } finally {
+      if (c !== this) c.dispose();
+    }
+  }
+
+  /** Reads the elements synchronously; only on backends whose memory the host sees (the CPU). */
+  dataSync(): TypedArray {
+    this.assertLive("dataSync");
+    const readSync = this.backend.readSync;
+    if (!readSync) {
+      throw new TesseraError("dataSync", `the '${this.backend.name}' backend cannot read synchronously; use \`await tensor.data()\``);
+    }
+    const c = this.isContiguous ? this : ops.contiguousCopy(this);
+    try {
+      const all = readSync.call(c.backend, c.storage.buffer);
+      return all.length === this.size ? all : all.slice(0, this.size);
+    } finally {
+      if (c !== this) c.dispose();
+    }
+  }
+
+  /** Reads the elements as nested arrays (booleans as 0/1). */
+  async array(): Promise<NestedArray> {
+    return ops.nest(await this.data(), this.shape);
+  }
+
+  /** Synchronous `array()`, where the backend allows it. */
+  arraySync(): NestedArray {
+    return ops.nest(this.dataSync(), this.shape);
+  }
+
+  /** The single element of a one-element tensor, read synchronously. */
+  item(): number {
+    if (this.size !== 1) throw new TesseraError("item", `expected a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    return this.dataSync()[0]!;
+  }
+
+  /** Runs reverse-mode differentiation from this tensor (needs @tessera/autograd). */
+  backward(gradient?: Tensor): void {
+    const run = autogradHooks.backward;
+    if (!run) throw new TesseraError("backward", "no autograd engine is loaded: `import \"@tessera/autograd\"` once in your program");
+    run(this, gradient);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name}${this.disposed ? ", disposed" : ""})`;
+  }
+
+  // ---- the op surface as methods (each returns a new tensor the caller owns) ----
+  add(other: TensorLike): Tensor { return ops.add(this, other); }
+  sub(other: TensorLike): Tensor { return ops.sub(this, other); }
+  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
+  div(other: TensorLike): Tensor { return ops.div(this, other); }
+  pow(other: TensorLike): Tensor { return ops.pow(this, other); }
+  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
+  equal(other: TensorLike): Tensor { return ops.equal(this, other); }
+  notEqual(other: TensorLike): Tensor { return ops.notEqual(this, other); }
+  less(other: TensorLike): Tensor { return ops.less(this, other); }
+  lessEqual(other: TensorLike): Tensor { return ops.lessEqual(this, other); }
+  greater(other: TensorLike): Tensor { return ops.greater(this, other); }
+  greaterEqual(other: TensorLike): Tensor { return ops.greaterEqual(this, other); }
+  neg(): Tensor { return ops.neg(this); }
+  abs(): Tensor { return ops.abs(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  square(): Tensor { return ops.square(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  relu(): Tensor { return ops.relu(this); }
+  sum(axes?: number | number[], keepdims = false): Tensor { return ops.sum(this, axes, keepdims); }
+  mean(axes?: number | number[], keepdims = false): Tensor { return ops.mean(this, axes, keepdims); }
+  max(axes?: number | number[], keepdims = false): Tensor { return ops.max(this, axes, keepdims); }
+  min(axes?: number | number[], keepdims = false): Tensor { return ops.min(this, axes, keepdims); }
+  argmax(axis?: number, keepdims = false): Tensor { return ops.argmax(this, axis, keepdims); }
+  argmin(axis?: number, keepdims = false): Tensor { return ops.argmin(this, axis, keepdims); }
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
+  flatten(startAxis = 0, endAxis = -1): Tensor { return ops.flatten(this, startAxis, endAxis); }
+  transpose(axis0?: number, axis1?: number): Tensor { return ops.transpose(this, axis0, axis1); }
+  permute(axes: readonly number[]): Tensor { return ops.permute(this, axes); }
+  slice(spec: readonly SliceSpec[]): Tensor { return ops.slice(this, spec); }
+  expand(shape: readonly number[]): Tensor { return ops.expand(this, shape); }
+  squeeze(axes?: number | number[]): Tensor { return ops.squeeze(this, axes); }
+  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
+  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
+  clone(): Tensor { return ops.clone(this); }
+  contiguous(): Tensor { return ops.contiguous(this); }
+  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  gather(indices: Tensor, axis = 0): Tensor { return ops.gather(this, indices, axis); }
+}
+
+/** @internal Makes a fresh contiguous tensor on `backend` (contents unspecified). */
+export function emptyTensor(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
+  const buffer = backend.alloc(sizeOf(shape), dtype);
+  return new Tensor(new Storage(backend, buffer), shape, dtype);
+}
+
+/** @internal A new handle onto `t`'s buffer with another geometry (a view). */
+export function viewTensor(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  t.assertLive("view");
+  return new Tensor(t.storage.retain(), shape, t.dtype, strides, offset);
+}

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backend } from "../backend/contract.js";
+import { registerBackend, removeBackend, setBackend } from "../backend/registry.js";
+import { TesseraError } from "../errors.js";
+import { keep, tidy } from "../memory/scope.js";
+import { memory } from "../memory/report.js";
+import { RandomState } from "../random/random-state.js";
+import * as T from "../ops/index.js";
+import { type OpCase, conformanceCases } from "./cases.js";
+import { drawValues, makeInput } from "./inputs.js";
+import { type RefArray, assertClose } from "./reference.js";
+
+/** What a backend's conformance test file passes to `describeConformance`. */
+export interface ConformanceOptions {
+  /** Label of the suite, e.g. `cpu`. */
+  name: string;
+  /** Creates a fresh backend instance for the suite. */
+  create: () => Backend | Promise<Backend>;
+  /** Known gaps: case name or op name -> reason. Matching cases are reported as skipped with the reason. */
+  gaps?: Readonly<Record<string, string>>;
+  /** Seed of the input draws (default 1234, or TESSERA_CONFORMANCE_SEED). */
+  seed?: number;
+}
+
+/** The seed every suite draws its inputs from; set TESSERA_CONFORMANCE_SEED to explore others. */
+export function conformanceSeed(explicit?: number): number {
+  const env = typeof process !== "undefined" ? process.env.TESSERA_CONFORMANCE_SEED : undefined;
+  return explicit ?? (env ? Number(env) : 1234);
+}
+
+/** A case's gap reason, if the backend lists it (by case name or by op). */
+export function gapOf(c: OpCase, gaps: Readonly<Record<string, string>> | undefined): string | undefined {
+  return gaps?.[c.name] ?? gaps?.[c.op];
+}
+
+/** Draws the inputs of case `index` (deterministic per seed and case). */
+export function caseInputs(c: OpCase, index: number, seed: number): RefArray[] {
+  const rng = new RandomState((seed * 7919 + index * 104729) >>> 0);
+  return c.inputs.map((spec) => drawValues(spec, rng));
+}
+
+/**
+ * Registers vitest suites that run every op of the catalogue on a backend against the float64
+ * reference, plus error and memory behaviour. Call it at the top level of a test file.
+ */
+export function describeConformance(options: ConformanceOptions): void {
+  const seed = conformanceSeed(options.seed);
+  const registryName = `conformance-${options.name}`;
+  describe(`conformance: ${options.name} (seed ${seed})`, () => {
+    let backend: Backend;
+    beforeAll(async () => {
+      registerBackend(registryName, options.create, -100);
+      backend = await setBackend(registryName);
+    });
+    afterAll(async () => {
+      await removeBackend(registryName);
+    });
+
+    describe("ops against the float64 reference", () => {
+      const cases = conformanceCases();
+      cases.forEach((c, index) => {
+        const gap = gapOf(c, options.gaps);
+        if (gap) {
+          it.skip(`${c.name} [gap: ${gap}]`, () => {});
+          return;
+        }
+        it(c.name, async () => {
+          const before = memory(backend).tensors;
+          const refs = caseInputs(c, index, seed);
+          const inputs = refs.map((r, i) => makeInput(r, c.inputs[i]!));
+          const out = c.run(...inputs);
+          const expected = c.ref(...refs);
+          expect(out.shape).toEqual(expected.shape);
+          const actual = await out.data();
+          assertClose(actual, expected, c.tol ?? { atol: 1e-6, rtol: 2e-6 }, `${c.name} on ${options.name}`);
+          out.dispose();
+          for (const t of inputs) t.dispose();
+          expect(memory(backend).tensors).toBe(before);
+        });
+      });
+    });
+
+    describe("creation", () => {
+      it("zeros, ones, full, arange, eye", async () => {
+        expect(Array.from(await T.zeros([2, 2]).data())).toEqual([0, 0, 0, 0]);
+        expect(Array.from(await T.ones([3], { dtype: "int32" }).data())).toEqual([1, 1, 1]);
+        expect(Array.from(await T.full([2], 2.5).data())).toEqual([2.5, 2.5]);
+        expect(Array.from(await T.arange(5).data())).toEqual([0, 1, 2, 3, 4]);
+        expect(Array.from(await T.arange(1, 2, 0.25).data())).toEqual([1, 1.25, 1.5, 1.75]);
+        expect(await T.eye(2, 3).array()).toEqual([[1, 0, 0], [0, 1, 0]]);
+        expect(await T.tensor([[true, false]]).array()).toEqual([[1, 0]]);
+        expect((await T.tensor(new Int32Array([7, -8])).data()) instanceof Int32Array).toBe(true);
+      });
+      it("seeded random tensors repeat", async () => {
+        const a = await T.randomUniform([5], -1, 1, { generator: new RandomState(3) }).data();
+        const b = await T.randomUniform([5], -1, 1, { generator: new RandomState(3) }).data();
+        expect(Array.from(a)).toEqual(Array.from(b));
+        expect(Array.from(a).every((v) => v >= -1 && v < 1)).toBe(true);
+      });
+    });
+
+    describe("errors name the op, the shapes and what was expected", () => {
+      const cases: Array<[string, () => unknown, RegExp]> = [
+        ["add", () => T.add(T.zeros([2, 3]), T.zeros([4])), /^add: shapes \[2,3\] and \[4\] do not broadcast/],
+        ["matmul", () => T.matmul(T.zeros([2, 3]), T.zeros([4, 5])), /^matmul: inner dimensions differ: \[2,3\] @ \[4,5\]/],
+        ["conv2d", () => T.conv2d(T.zeros([20, 3, 28, 28]), T.zeros([20, 1, 5, 5])), /^conv2d: input has 3 channels but weight expects 1 .*\(input \[20,3,28,28\], weight \[20,1,5,5\]\)/],
+        ["conv2d rank", () => T.conv2d(T.zeros([3, 28, 28]), T.zeros([20, 3, 5, 5])), /^conv2d: input must be 4-D/],
+        ["maxPool2d", () => T.maxPool2d(T.zeros([1, 1, 2, 2]), { kernelSize: 3 }), /^maxPool2d: window 3x3 does not fit/],
+        ["reshape", () => T.reshape(T.zeros([2, 3]), [4, 2]), /^reshape: cannot reshape \[2,3\] \(6 elements\) to \[4,2\]/],
+        ["sum axis", () => T.sum(T.zeros([2, 3]), 2), /^sum: axis 2 is out of range for a tensor of rank 2/],
+        ["concat", () => T.concat([T.zeros([2, 3]), T.zeros([3, 3])], 1), /^concat: tensor 1 has shape \[3,3\]/],
+        ["gather dtype", () => T.gather(T.zeros([3]), T.zeros([2]), 0), /^gather: indices must be a 1-D int32 tensor/],
+        ["tensor ragged", () => T.tensor([[1, 2], [3]]), /^tensor: ragged nested array/],
+        ["tensor shape", () => T.tensor([1, 2, 3], { shape: [2, 2] }), /^tensor: shape \[2,2\] needs 4 elements but the data has 3/],
+        ["bool arithmetic", () => T.add(T.tensor([true]), T.tensor([false])), /^add: arithmetic on bool tensors/],
+      ];
+      for (const [name, fn, pattern] of cases) {
+        it(name, () => {
+          const before = memory(backend).tensors;
+          tidy(() => {
+            expect(fn).toThrow(TesseraError);
+            expect(fn).toThrow(pattern);
+          });
+          expect(memory(backend).tensors).toBe(before);
+        });
+      }
+      it("use after dispose", () => {
+        const t = T.ones([2]);
+        t.dispose();
+        expect(() => T.neg(t)).toThrow(/^neg: tensor #\d+ \[2\] float32 was already disposed/);
+      });
+      it("dataSync says to use data() where the backend cannot read synchronously", () => {
+        const t = T.ones([2]);
+        if (backend.readSync) expect(Array.from(t.dataSync())).toEqual([1, 1]);
+        else expect(() => t.dataSync()).toThrow(/use `await tensor.data\(\)`/);
+        t.dispose();
+      });
+    });
+
+    describe("memory", () => {
+      it("tidy frees intermediates and keeps what it returns", () => {
+        const before = memory(backend);
+        const kept = tidy(() => {
+          const a = T.ones([4, 4]);
+          const b = T.add(a, a);
+          return { result: T.mul(b, b) };
+        });
+        expect(memory(backend).tensors).toBe(before.tensors + 1);
+        expect(memory(backend).bytes).toBe(before.bytes + 64);
+        kept.result.dispose();
+        expect(memory(backend).tensors).toBe(before.tensors);
+        expect(memory(backend).bytes).toBe(before.bytes);
+      });
+      it("views share one buffer until the last is disposed", () => {
+        const before = memory(backend);
+        const a = T.ones([4, 6]);
+        const v = T.transpose(a);
+        a.dispose();
+        expect(memory(backend).buffers).toBe(before.buffers + 1);
+        v.dispose();
+        expect(memory(backend).buffers).toBe(before.buffers);
+        expect(memory(backend).bytes).toBe(before.bytes);
+      });
+      it("keep survives tidy; using disposes at block end; dispose twice is harmless", () => {
+        const before = memory(backend).tensors;
+        let k!: ReturnType<typeof T.ones>;
+        tidy(() => {
+          k = keep(T.ones([2]));
+          T.ones([3]);
+        });
+        expect(memory(backend).tensors).toBe(before + 1);
+        k.dispose();
+        k.dispose();
+        {
+          using u = T.ones([5]);
+          expect(u.isDisposed).toBe(false);
+        }
+        expect(memory(backend).tensors).toBe(before);
+      });
+      it("memory stays flat over many op rounds", () => {
+        const x = T.randn([8, 8]);
+        const start = memory(backend);
+        for (let i = 0; i < 200; i++) {
+          tidy(() => T.sum(T.tanh(T.matmul(x, T.transpose(x))), 1)).dispose();
+        }
+        expect(memory(backend).tensors).toBe(start.tensors);
+        expect(memory(backend).bytes).toBe(start.bytes);
+        x.dispose();
+      });
+    });
+  });
+}

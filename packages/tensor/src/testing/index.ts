@@ -1,0 +1,9 @@
+/**
+ * @tessera/tensor/testing: the conformance suite every backend runs, the op catalogue it is built
+ * from, and the float64 reference implementation it checks against. Needs vitest.
+ */
+export { describeConformance, conformanceSeed, caseInputs, gapOf, type ConformanceOptions } from "./conformance.js";
+export { conformanceCases, type OpCase, type Tolerance, ACCUMULATE_TOL, ELEMENTWISE_TOL, TRANSCENDENTAL_TOL } from "./cases.js";
+export { drawValues, makeInput, dtypeOfKind, type InputSpec, type Layout, type ValueKind } from "./inputs.js";
+export * as reference from "./reference.js";
+export type { RefArray } from "./reference.js";
