@@ -2,7 +2,7 @@
  * @tessera/tensor: n-d tensors, the op surface, memory management and the backend contract.
  * Import a backend package (e.g. `@tessera/backend-cpu`) once to run ops.
  */
-export { Tensor } from "./tensor.js";
+export { Tensor, shareTensor } from "./tensor.js";
 export type { DType, TypedArray } from "./dtype.js";
 export { bytesPerElement, promoteTypes } from "./dtype.js";
 export { TesseraError } from "./errors.js";

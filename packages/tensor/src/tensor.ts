@@ -228,3 +228,11 @@ export function viewTensor(t: Tensor, shape: readonly number[], strides: readonl
   t.assertLive("view");
   return new Tensor(t.storage.retain(), shape, t.dtype, strides, offset);
 }
+
+/**
+ * A second handle onto exactly the same view of `t`'s buffer (the buffer lives until both are
+ * disposed). Not recorded by autograd; libraries use it to hold on to tensors they do not own.
+ */
+export function shareTensor(t: Tensor): Tensor {
+  return viewTensor(t, t.shape, t.strides, t.offset);
+}
