@@ -1,0 +1,337 @@
+/**
+ * The WebGPU backend: buffers, the contract's primitives and the heavy kernels, all recorded into
+ * batched command buffers (see encoder.ts) over pooled GPU memory (see buffer-pool.ts).
+ */
+import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./buffer.js";
+import { BufferPool } from "./buffer-pool.js";
+import type { Backend, BackendBuffer, BackendMemory, BinaryOp, DType, HeavyKernels, ReduceOp, StridedView, TypedArray, UnaryOp } from "./contract.js";
+import { type AcquiredDevice, type AdapterSummary, type DeviceOptions, acquireDevice } from "./device.js";
+import { CommandRecorder } from "./encoder.js";
+import { FailureState, WebGPUBackendError, WebGPUDeviceLostError, WebGPUExecutionError, WebGPULimitError, WebGPUOutOfMemoryError } from "./errors.js";
+import { BufferUsage, MapMode } from "./gpu-constants.js";
+import { binary, where } from "./kernels/binary.js";
+import type { KernelContext } from "./kernels/context.js";
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./kernels/conv2d.js";
+import { copy, fill } from "./kernels/copy.js";
+import { gather } from "./kernels/gather.js";
+import { matmul } from "./kernels/matmul.js";
+import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./kernels/pool2d.js";
+import { reduce } from "./kernels/reduce.js";
+import { unary } from "./kernels/unary.js";
+import { ParamsRing } from "./params-ring.js";
+import { PipelineCache } from "./pipelines.js";
+
+/** Options of `createWebGPUBackend`. */
+export interface WebGPUBackendOptions extends DeviceOptions {
+  /** Dispatches recorded before a batch is submitted without being asked (default 128). */
+  maxDispatchesPerBatch?: number;
+  /** Bytes of freed buffers kept for reuse; the rest is destroyed at the next submit (default 1 GiB). */
+  maxPooledBytes?: number;
+}
+
+/** Counters for diagnostics and tests. */
+export interface WebGPUStats {
+  /** Command buffers submitted so far. */
+  submits: number;
+  /** Compute pipelines compiled so far. */
+  pipelines: number;
+  /** Dispatches recorded but not yet submitted. */
+  pendingDispatches: number;
+}
+
+/** Bytes of readback staging buffers kept for reuse. */
+const READ_POOL_BYTES = 64 << 20;
+
+const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+
+/** A Tessera backend running on a WebGPU device. */
+export class WebGPUBackend implements Backend {
+  /** Registry name. */
+  readonly name = "webgpu";
+  /** Heavy kernels left to the core: none. */
+  readonly gaps: Readonly<Record<string, string>> = {};
+  /** Every heavy kernel of the contract. */
+  readonly kernels: Partial<HeavyKernels>;
+  /** What the adapter reported (vendor, architecture, whether it is a software fallback). */
+  readonly adapter: AdapterSummary;
+  /** The device the backend runs on. */
+  readonly device: GPUDevice;
+
+  private readonly acquired: AcquiredDevice;
+  private readonly failures = new FailureState();
+  private readonly pool: BufferPool;
+  private readonly readPool: BufferPool;
+  private readonly pipelines: PipelineCache;
+  private readonly recorder: CommandRecorder;
+  private readonly ring: ParamsRing;
+  private readonly ctx: KernelContext;
+  private readonly live = new Set<WebGPUBuffer>();
+  private liveBytes = 0;
+  private disposed = false;
+  private readonly maxPooledBytes: number;
+
+  /** Use `createWebGPUBackend`, which acquires the device first. */
+  constructor(acquired: AcquiredDevice, options: WebGPUBackendOptions = {}) {
+    this.acquired = acquired;
+    this.adapter = acquired.adapter;
+    const device = acquired.device;
+    this.device = device;
+    this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;
+    device.lost.then(
+      (info) => this.failures.record(this.disposed ? disposedError() : new WebGPUDeviceLostError(info.reason, info.message)),
+      () => {},
+    );
+    if (acquired.owned) {
+      // Errors outside our error scopes (e.g. a bind group the driver rejects) would otherwise only
+      // reach the console; on a device we own they mean results cannot be trusted, so fail loudly.
+      device.addEventListener("uncapturederror", (e) => {
+        const err = (e as GPUUncapturedErrorEvent).error;
+        e.preventDefault(); // reported to the caller instead of the console
+        this.failures.record(
+          // By name: Dawn's Node bindings do not put GPUOutOfMemoryError on globalThis.
+          err?.constructor?.name === "GPUOutOfMemoryError"
+            ? new WebGPUOutOfMemoryError("while recording work", err.message)
+            : new WebGPUExecutionError("uncaptured", err?.message ?? String(err)),
+        );
+      });
+    }
+    const limits = device.limits;
+    this.pool = new BufferPool((bytes) => this.createBuffer(bytes, STORAGE_USAGE, "tensor"), limits.maxBufferSize);
+    this.readPool = new BufferPool((bytes) => this.createBuffer(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, "readback staging"), limits.maxBufferSize);
+    this.pipelines = new PipelineCache(device, (e) => this.failures.record(e));
+    this.ring = new ParamsRing(device, 256 * 1024, Math.max(16, limits.minUniformBufferOffsetAlignment));
+    this.recorder = new CommandRecorder(device, this.failures, this.ring, options.maxDispatchesPerBatch ?? 128, () => {
+      // Trimming waits for a submit: destroying a buffer an unsubmitted command uses would void it.
+      this.pool.trim(this.maxPooledBytes);
+      this.readPool.trim(READ_POOL_BYTES);
+    });
+    this.ctx = {
+      pipelines: this.pipelines,
+      recorder: this.recorder,
+      maxWorkgroupsPerDim: limits.maxComputeWorkgroupsPerDimension,
+      temp: (size: number, dtype: DType) => this.alloc(size, dtype),
+      releaseTemp: (b: Buf) => this.free(b),
+    };
+    const k = (op: string, out: BackendBuffer) => {
+      this.check();
+      return gpuBuffer(out, op);
+    };
+    this.kernels = {
+      matmul: (a, b, out) => matmul(this.ctx, a, b, k("matmul", out)),
+      conv2d: (x, xs, w, ws, out, os, p) => conv2d(this.ctx, x, xs, w, ws, k("conv2d", out), os, p),
+      conv2dBackwardInput: (dy, dys, w, ws, out, xs, p) => conv2dBackwardInput(this.ctx, dy, dys, w, ws, k("conv2dBackwardInput", out), xs, p),
+      conv2dBackwardWeight: (x, xs, dy, dys, out, ws, p) => conv2dBackwardWeight(this.ctx, x, xs, dy, dys, k("conv2dBackwardWeight", out), ws, p),
+      maxPool2d: (x, xs, out, os, p) => maxPool2d(this.ctx, x, xs, k("maxPool2d", out), os, p),
+      maxPool2dBackward: (x, xs, dy, dys, out, p) => maxPool2dBackward(this.ctx, x, xs, dy, dys, k("maxPool2dBackward", out), p),
+      avgPool2d: (x, xs, out, os, p) => avgPool2d(this.ctx, x, xs, k("avgPool2d", out), os, p),
+      avgPool2dBackward: (dy, dys, out, xs, p) => avgPool2dBackward(this.ctx, dy, dys, k("avgPool2dBackward", out), xs, p),
+      gather: (x, outer, n, inner, idx, m, out) => gather(this.ctx, x, outer, n, inner, idx, m, k("gather", out)),
+    };
+  }
+
+  /** Creates a GPU buffer; allocation failures are reported through error scopes, asynchronously. */
+  private createBuffer(bytes: number, usage: number, what: string): GPUBuffer {
+    const device = this.device;
+    device.pushErrorScope("out-of-memory");
+    device.pushErrorScope("validation");
+    const buffer = device.createBuffer({ label: `tessera ${what}`, size: bytes, usage });
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    Promise.all([validation, oom]).then(
+      ([v, o]) => {
+        if (o) this.failures.record(new WebGPUOutOfMemoryError(`allocating ${bytes} bytes for a ${what} buffer`, o.message));
+        if (v) this.failures.record(new WebGPUExecutionError("validation", `creating a ${bytes}-byte ${what} buffer: ${v.message}`));
+      },
+      () => {},
+    );
+    return buffer;
+  }
+
+  /** Throws the first recorded GPU failure (lost device, out of memory) or a disposed-backend error. */
+  private check(): void {
+    if (this.disposed) throw disposedError();
+    this.failures.throwIfFailed();
+  }
+
+  /** Allocates `size` elements of `dtype` (one 32-bit word each) from the pool. */
+  alloc(size: number, dtype: DType): BackendBuffer & Buf {
+    this.check();
+    if (!Number.isInteger(size) || size < 0) throw new WebGPUBackendError(`alloc: size must be a non-negative integer, got ${size}`);
+    const bytes = Math.max(1, size) * 4;
+    const limits = this.device.limits;
+    if (bytes > limits.maxStorageBufferBindingSize) {
+      throw new WebGPULimitError(
+        "maxStorageBufferBindingSize",
+        `a ${dtype} tensor of ${size} elements needs ${bytes} bytes in one storage binding, more than this device's ${limits.maxStorageBufferBindingSize}`,
+      );
+    }
+    const b = new WebGPUBuffer(size, dtype, this.pool.acquire(bytes));
+    this.live.add(b);
+    this.liveBytes += b.gpu.size;
+    return b;
+  }
+
+  /** Returns the buffer to the pool; queued work that still reads it runs first (queue order). */
+  free(buffer: BackendBuffer): void {
+    if (!(buffer instanceof WebGPUBuffer) || !buffer.live || this.disposed) return;
+    buffer.live = false;
+    this.live.delete(buffer);
+    this.liveBytes -= buffer.gpu.size;
+    this.pool.release(buffer.gpu);
+  }
+
+  /** Replaces the contents of `buffer`; ordered after every op recorded before it. */
+  write(buffer: BackendBuffer, data: TypedArray): void {
+    this.check();
+    const b = gpuBuffer(buffer, "write");
+    if (data.length !== b.size) {
+      throw new WebGPUBackendError(`write: got ${data.length} elements for a buffer of ${b.size}`);
+    }
+    if (b.size === 0) return;
+    const words = toWords(b.dtype, data);
+    const bytes = words.byteLength;
+    if (!this.recorder.pending.has(b.gpu)) {
+      // Nothing unsubmitted touches the buffer, so writing ahead of the batch cannot be observed.
+      this.device.queue.writeBuffer(b.gpu, 0, words.buffer, words.byteOffset, bytes);
+      return;
+    }
+    // Recorded work still reads the old contents: stage the data and copy it in order.
+    const staging = this.device.createBuffer({ label: "tessera upload", size: bytes, usage: BufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, bytes));
+    staging.unmap();
+    this.recorder.copy(staging, 0, b.gpu, 0, bytes);
+    this.recorder.afterNextSubmit(() => staging.destroy());
+  }
+
+  /** Copies the buffer into a staging buffer, submits, maps it and converts to the host array. */
+  async read(buffer: BackendBuffer): Promise<TypedArray> {
+    this.check();
+    const b = gpuBuffer(buffer, "read");
+    const out = hostArray(b.dtype, b.size);
+    if (b.size === 0) {
+      await this.sync();
+      return out;
+    }
+    const bytes = b.size * 4;
+    const staging = this.readPool.acquire(bytes);
+    this.recorder.copy(b.gpu, 0, staging, 0, bytes);
+    const validated = this.recorder.flush();
+    try {
+      await this.failures.race(Promise.all([staging.mapAsync(MapMode.READ, 0, bytes), validated]));
+      this.check();
+    } catch (e) {
+      staging.destroy(); // its state is unknown after a failure: never pool it again
+      throw e;
+    }
+    const range = staging.getMappedRange(0, bytes);
+    if (b.dtype === "bool") (out as Uint8Array).set(new Uint32Array(range));
+    else new Uint8Array(out.buffer, out.byteOffset, bytes).set(new Uint8Array(range));
+    staging.unmap();
+    this.readPool.release(staging);
+    return out;
+  }
+
+  /** Sets every element (bool: value != 0; int32: wraps like `value | 0`). */
+  fill(buffer: BackendBuffer, value: number): void {
+    this.check();
+    fill(this.ctx, gpuBuffer(buffer, "fill"), value);
+  }
+
+  /** dst[i] = src[i] with dtype conversion, both strided. */
+  copy(src: StridedView, dst: StridedView): void {
+    this.check();
+    copy(this.ctx, src, dst);
+  }
+
+  /** out = op(x). */
+  unary(op: UnaryOp, x: StridedView, out: BackendBuffer): void {
+    this.check();
+    unary(this.ctx, op, x, gpuBuffer(out, "unary"));
+  }
+
+  /** out = a op b. */
+  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer): void {
+    this.check();
+    binary(this.ctx, op, a, b, gpuBuffer(out, "binary"));
+  }
+
+  /** out = cond ? a : b. */
+  where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer): void {
+    this.check();
+    where(this.ctx, cond, a, b, gpuBuffer(out, "where"));
+  }
+
+  /** Reduces the last axis of contiguous x viewed as [outer, inner]. */
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, inner: number, out: BackendBuffer): void {
+    this.check();
+    reduce(this.ctx, op, gpuBuffer(x, "reduce"), outer, inner, gpuBuffer(out, "reduce"));
+  }
+
+  /** Submits recorded work and waits until the GPU has finished all of it. */
+  async sync(): Promise<void> {
+    this.check();
+    const validated = this.recorder.flush();
+    await this.failures.race(Promise.all([this.device.queue.onSubmittedWorkDone(), validated]));
+    this.check();
+  }
+
+  /** Submits recorded work without waiting (lets the GPU start while JS continues). */
+  flush(): void {
+    this.check();
+    void this.recorder.flush();
+  }
+
+  /** Buffers and bytes in use by tensors and held in the reuse pool. */
+  memory(): BackendMemory {
+    return {
+      buffers: this.live.size,
+      bytes: this.liveBytes,
+      pooledBuffers: this.pool.pooledBuffers,
+      pooledBytes: this.pool.pooledBytes,
+    };
+  }
+
+  /** Diagnostics: submits, compiled pipelines, dispatches waiting for the next submit. */
+  stats(): WebGPUStats {
+    return { submits: this.recorder.submitCount, pipelines: this.pipelines.size, pendingDispatches: this.recorder.pendingDispatches };
+  }
+
+  /** Destroys every buffer and (when this package created it) the device, so Node can exit. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.failures.record(disposedError());
+    for (const b of this.live) {
+      b.live = false;
+      b.gpu.destroy();
+    }
+    this.live.clear();
+    this.liveBytes = 0;
+    this.pool.clear();
+    this.readPool.clear();
+    this.ring.destroy();
+    if (this.acquired.owned) this.device.destroy();
+    this.acquired.release();
+  }
+}
+
+function disposedError(): WebGPUBackendError {
+  return new WebGPUBackendError("the backend was disposed");
+}
+
+/** The 32-bit words a host array occupies on the GPU (bool bytes widen to u32 0/1). */
+function toWords(dtype: DType, data: TypedArray): Float32Array | Int32Array | Uint32Array {
+  if (dtype === "bool") {
+    const w = new Uint32Array(data.length);
+    for (let i = 0; i < data.length; i++) w[i] = data[i] !== 0 ? 1 : 0;
+    return w;
+  }
+  if (dtype === "float32") return data instanceof Float32Array ? data : Float32Array.from(data);
+  return data instanceof Int32Array ? data : Int32Array.from(data);
+}
+
+/** Requests a WebGPU device and returns a backend running on it. */
+export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
+  const acquired = await acquireDevice(options);
+  return new WebGPUBackend(acquired, options);
+}

@@ -1,0 +1,19 @@
+/**
+ * The one place this package imports the backend contract from, so the rest of the code does not
+ * care where `@tessera/tensor` keeps it.
+ */
+export type {
+  Backend,
+  BackendBuffer,
+  BackendMemory,
+  BinaryOp,
+  Conv2dParams,
+  DType,
+  HeavyKernels,
+  Pool2dParams,
+  ReduceOp,
+  Shape4,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from "@tessera/tensor";

@@ -1,0 +1,159 @@
+/**
+ * Batched command recording. Ops do not submit: they record dispatches into one command encoder
+ * (inside one compute pass while possible), and the batch is submitted when a read needs it, when
+ * `sync` is called, or every `maxDispatches` dispatches so the GPU starts while JS keeps recording.
+ * Submitting per op would cost a queue round trip per op, which dominates small training steps.
+ */
+import { type FailureState, WebGPUExecutionError, WebGPUOutOfMemoryError } from "./errors.js";
+import { ParamsRing } from "./params-ring.js";
+import type { CachedPipeline } from "./pipelines.js";
+
+/** A storage binding: the buffer and how many bytes of it the kernel sees. */
+export interface StorageBinding {
+  readonly buffer: GPUBuffer;
+  readonly size: number;
+}
+
+/** Bind groups kept for reuse before the cache is cleared. */
+const MAX_BIND_GROUPS = 4096;
+
+/** Records dispatches and copies and submits them in batches. */
+export class CommandRecorder {
+  /** GPU buffers referenced by recorded, not yet submitted commands. */
+  readonly pending = new Set<GPUBuffer>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private afterSubmit: Array<() => void> = [];
+  private submits = 0;
+  private readonly groups = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly failures: FailureState,
+    private readonly ring: ParamsRing,
+    private readonly maxDispatches: number,
+    private readonly onSubmitted: () => void,
+  ) {}
+
+  /** Number of batches submitted so far (for tests and diagnostics). */
+  get submitCount(): number {
+    return this.submits;
+  }
+
+  /** Dispatches recorded in the current batch. */
+  get pendingDispatches(): number {
+    return this.dispatches;
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: "tessera batch" });
+    return this.encoder;
+  }
+
+  /** Records one compute dispatch; `params` go to binding 0, `storage` to bindings 1..n. */
+  dispatch(p: CachedPipeline, params: Uint32Array, storage: readonly StorageBinding[], groups: readonly [number, number, number]): void {
+    if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
+    let offset = this.ring.push(params);
+    if (offset < 0) {
+      this.flush();
+      offset = this.ring.push(params);
+      if (offset < 0)
+        throw new WebGPUExecutionError("internal", `kernel '${p.label}' has ${params.length} parameter words, more than the parameter ring holds`);
+    }
+    const group = this.bindGroup(p, ParamsRing.bindingBytes(params.length), storage);
+    for (const s of storage) this.pending.add(s.buffer);
+    const encoder = this.ensureEncoder();
+    this.pass ??= encoder.beginComputePass();
+    this.pass.setPipeline(p.pipeline);
+    this.pass.setBindGroup(0, group, [offset]);
+    this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    if (++this.dispatches >= this.maxDispatches) this.flush();
+  }
+
+  /**
+   * A bind group for these buffers, reused across dispatches: creating one costs more than the
+   * rest of recording a dispatch, and a training loop binds the same pooled buffers every step.
+   * Entries for destroyed buffers are never hit again (new buffers get new ids) and go at the next
+   * clear.
+   */
+  private bindGroup(p: CachedPipeline, paramBytes: number, storage: readonly StorageBinding[]): GPUBindGroup {
+    let key = `${p.layoutKey}|${paramBytes}`;
+    for (const s of storage) key += `|${this.idOf(s.buffer)}:${s.size}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      if (this.groups.size >= MAX_BIND_GROUPS) this.groups.clear();
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring.buffer, offset: 0, size: paramBytes } }];
+      storage.forEach((s, i) => {
+        entries.push({ binding: i + 1, resource: { buffer: s.buffer, offset: 0, size: s.size } });
+      });
+      group = this.device.createBindGroup({ layout: p.layout, entries });
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  private idOf(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(b, id);
+    }
+    return id;
+  }
+
+  /** Records a buffer-to-buffer copy (ends the open compute pass: copies cannot live inside one). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    if (size === 0) return;
+    const encoder = this.ensureEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+    this.pending.add(src);
+    this.pending.add(dst);
+  }
+
+  /** Runs `fn` right after the current batch is submitted (to release per-batch resources). */
+  afterNextSubmit(fn: () => void): void {
+    this.afterSubmit.push(fn);
+  }
+
+  /**
+   * Submits the recorded batch. The returned promise settles once the GPU has validated it
+   * (not when it finishes); failures are recorded in the failure state, never thrown here.
+   */
+  flush(): Promise<void> {
+    const encoder = this.encoder;
+    if (!encoder) return Promise.resolve();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    const device = this.device;
+    this.ring.upload(device.queue);
+    device.pushErrorScope("out-of-memory");
+    device.pushErrorScope("validation");
+    device.queue.submit([encoder.finish()]);
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    this.encoder = null;
+    this.dispatches = 0;
+    this.submits++;
+    this.pending.clear();
+    const after = this.afterSubmit;
+    this.afterSubmit = [];
+    for (const fn of after) fn();
+    this.onSubmitted();
+    return Promise.all([validation, oom]).then(
+      ([v, o]) => {
+        if (o) this.failures.record(new WebGPUOutOfMemoryError("while running queued work", o.message));
+        if (v) this.failures.record(new WebGPUExecutionError("validation", v.message));
+      },
+      () => {},
+    );
+  }
+}

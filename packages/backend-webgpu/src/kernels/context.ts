@@ -1,0 +1,35 @@
+/**
+ * What a kernel needs from the backend: the pipeline cache, the command recorder, device limits
+ * and scratch buffers. Kernels are plain functions over this, so each family lives in its own file.
+ */
+import type { WebGPUBuffer } from "../buffer.js";
+import type { DType } from "../contract.js";
+import type { CommandRecorder } from "../encoder.js";
+import type { PipelineCache } from "../pipelines.js";
+import type { BindingSet, ParamBuilder } from "./wgsl.js";
+
+/** The backend services kernels use. */
+export interface KernelContext {
+  readonly pipelines: PipelineCache;
+  readonly recorder: CommandRecorder;
+  /** `maxComputeWorkgroupsPerDimension`. */
+  readonly maxWorkgroupsPerDim: number;
+  /** A scratch buffer for multi-pass kernels; give it back with `releaseTemp` once recorded. */
+  temp(size: number, dtype: DType): WebGPUBuffer;
+  /** Returns a scratch buffer to the pool (safe right away: later recorded work runs after). */
+  releaseTemp(b: WebGPUBuffer): void;
+}
+
+/** Compiles (or finds) the kernel for `key` and records one dispatch of it. */
+export function launch(
+  ctx: KernelContext,
+  key: string,
+  label: string,
+  source: () => string,
+  params: ParamBuilder,
+  bindings: BindingSet,
+  groups: readonly [number, number, number],
+): void {
+  const pipeline = ctx.pipelines.get(`${key}|${bindings.key()}|p${params.length}`, label, bindings.layoutKey(), source);
+  ctx.recorder.dispatch(pipeline, params.data(), bindings.storage(), groups);
+}

@@ -1,0 +1,51 @@
+/** `gather`: index-select along the middle axis, moving raw 32-bit words (any dtype). */
+import { type WebGPUBuffer, gpuBuffer } from "../buffer.js";
+import type { BackendBuffer } from "../contract.js";
+import { type KernelContext, launch } from "./context.js";
+import { BindingSet, ParamBuilder, WG, entry1d, grid, paramsDecl } from "./wgsl.js";
+
+/** x [outer,n,inner], indices int32 [m] (all in [0,n)) -> out [outer,m,inner]. */
+export function gather(
+  ctx: KernelContext,
+  xB: BackendBuffer,
+  outer: number,
+  n: number,
+  inner: number,
+  indicesB: BackendBuffer,
+  m: number,
+  out: WebGPUBuffer,
+): void {
+  const total = outer * m * inner;
+  if (total === 0) return;
+  const x = gpuBuffer(xB, "gather");
+  const indices = gpuBuffer(indicesB, "gather");
+  const params = new ParamBuilder();
+  for (const w of [total, n, inner, m]) params.u(w);
+  const b = new BindingSet();
+  const nx = b.use(x);
+  const ni = b.use(indices);
+  const no = b.use(out, true);
+  const words = params.length;
+  launch(
+    ctx,
+    "gather",
+    "gather",
+    () => `${paramsDecl(words)}
+${b.decls()}
+${entry1d()}
+  let e = gid * ${WG}u + lid;
+  if (e >= P(0u)) { return; }
+  let inner = P(2u);
+  let m = P(3u);
+  let t = e / inner;
+  let j = t % m;
+  let o = t / m;
+  let src = (o * P(1u) + ${ni}[j]) * inner + e % inner;
+  ${no}[e] = ${nx}[src];
+}
+`,
+    params,
+    b,
+    grid(Math.ceil(total / WG), ctx.maxWorkgroupsPerDim, "gather"),
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * Buffers, batching, pooling and failure handling of the WebGPU backend, tested directly through
+ * the backend contract.
+ */
+import { listBackends } from "@tessera/tensor";
+import { afterAll, describe, expect, it } from "vitest";
+import type { BackendBuffer } from "../src/contract.js";
+import { WebGPULimitError, WebGPUUnavailableError, WEBGPU_PRIORITY, createWebGPUBackend, sizeClass } from "../src/index.js";
+import { dense, tryBackend, upload } from "./helpers.js";
+
+const { backend, reason } = await tryBackend();
+const b = backend!;
+
+describe.skipIf(!backend)(`webgpu buffers${backend ? "" : ` (skipped: no WebGPU adapter: ${reason})`}`, () => {
+  afterAll(() => backend?.dispose());
+
+  it("round-trips float32, including NaN, infinities and -0", async () => {
+    const values = Float32Array.of(0, -0, 1.5, -3.25, 3.4e38, 1e-40, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+    const buf = b.alloc(values.length, "float32");
+    b.write(buf, values);
+    const out = await b.read(buf);
+    expect(out).toBeInstanceOf(Float32Array);
+    expect(Array.from(out)).toEqual(Array.from(values));
+    expect(Object.is(out[1], -0)).toBe(true);
+    b.free(buf);
+  });
+
+  it("round-trips int32 extremes", async () => {
+    const values = Int32Array.of(0, 1, -1, 2147483647, -2147483648, 123456789);
+    const buf = b.alloc(values.length, "int32");
+    b.write(buf, values);
+    const out = await b.read(buf);
+    expect(out).toBeInstanceOf(Int32Array);
+    expect(Array.from(out)).toEqual(Array.from(values));
+    b.free(buf);
+  });
+
+  it("round-trips bool as bytes (stored as 32-bit words on the GPU)", async () => {
+    const buf = b.alloc(5, "bool");
+    b.write(buf, Uint8Array.of(1, 0, 0, 1, 1));
+    const out = await b.read(buf);
+    expect(out).toBeInstanceOf(Uint8Array);
+    expect(Array.from(out)).toEqual([1, 0, 0, 1, 1]);
+    expect(buf.size).toBe(5);
+    expect(buf.dtype).toBe("bool");
+    b.free(buf);
+  });
+
+  it("handles empty buffers", async () => {
+    const buf = b.alloc(0, "float32");
+    b.write(buf, new Float32Array(0));
+    b.fill(buf, 3);
+    expect((await b.read(buf)).length).toBe(0);
+    b.free(buf);
+  });
+
+  it("fills every dtype with its conversion of the value", async () => {
+    const f = b.alloc(3, "float32");
+    const i = b.alloc(3, "int32");
+    const o = b.alloc(3, "bool");
+    b.fill(f, -2.5);
+    b.fill(i, 7.9);
+    b.fill(o, 2);
+    expect(Array.from(await b.read(f))).toEqual([-2.5, -2.5, -2.5]);
+    expect(Array.from(await b.read(i))).toEqual([7, 7, 7]);
+    expect(Array.from(await b.read(o))).toEqual([1, 1, 1]);
+    b.fill(f, Number.NaN);
+    expect(Array.from(await b.read(f)).every(Number.isNaN)).toBe(true);
+    for (const x of [f, i, o]) b.free(x);
+  });
+
+  it("orders a write after recorded work that reads the old contents", async () => {
+    const x = upload(b, "float32", [1, 2, 3]);
+    const y = b.alloc(3, "float32");
+    b.unary("neg", dense(x, [3]), y); // recorded, not submitted
+    b.write(x, Float32Array.of(10, 20, 30)); // must not overtake the neg
+    const z = b.alloc(3, "float32");
+    b.unary("neg", dense(x, [3]), z);
+    expect(Array.from(await b.read(y))).toEqual([-1, -2, -3]);
+    expect(Array.from(await b.read(z))).toEqual([-10, -20, -30]);
+    for (const t of [x, y, z]) b.free(t);
+  });
+
+  it("reuses a freed buffer for the next allocation of the same size class", async () => {
+    const before = b.memory();
+    const a = b.alloc(1000, "float32");
+    const gpu = (a as unknown as { gpu: GPUBuffer }).gpu;
+    expect(b.memory().buffers).toBe(before.buffers + 1);
+    b.free(a);
+    expect(b.memory().buffers).toBe(before.buffers);
+    expect(b.memory().pooledBuffers).toBeGreaterThanOrEqual(1);
+    const c = b.alloc(950, "int32"); // same class (4000 and 3800 bytes both round to 4096)
+    expect((c as unknown as { gpu: GPUBuffer }).gpu).toBe(gpu);
+    b.fill(c, 4);
+    expect((await b.read(c))[949]).toBe(4);
+    b.free(c);
+  });
+
+  it("a buffer freed while queued work still reads it keeps its contents for that work", async () => {
+    const x = upload(b, "float32", [1, 2, 3, 4]);
+    const y = b.alloc(4, "float32");
+    b.unary("exp", dense(x, [4]), y);
+    b.free(x); // the exp is only recorded
+    const reused = b.alloc(4, "float32"); // very likely x's GPU buffer
+    b.fill(reused, 0);
+    expect(Array.from(await b.read(y)).map((v) => Math.round(Math.log(v)))).toEqual([1, 2, 3, 4]);
+    b.free(y);
+    b.free(reused);
+  });
+
+  it("size classes are power-of-two-ish (at most 25% waste)", () => {
+    expect(sizeClass(1)).toBe(256);
+    expect(sizeClass(256)).toBe(256);
+    expect(sizeClass(257)).toBe(320);
+    expect(sizeClass(4000)).toBe(4096);
+    expect(sizeClass(5000)).toBe(5120);
+    for (const n of [300, 1000, 12345, 1 << 20, 3e6]) {
+      expect(sizeClass(n)).toBeGreaterThanOrEqual(n);
+      expect(sizeClass(n)).toBeLessThanOrEqual(n * 1.25);
+    }
+  });
+
+  it("records ops without submitting; a read submits the batch once", async () => {
+    const x = upload(b, "float32", [1, 2, 3, 4]);
+    await b.sync();
+    const start = b.stats().submits;
+    let cur: BackendBuffer = x;
+    const made: BackendBuffer[] = [];
+    for (let i = 0; i < 20; i++) {
+      const next = b.alloc(4, "float32");
+      b.binary("add", dense(cur, [4]), dense(x, [4]), next);
+      made.push(next);
+      cur = next;
+    }
+    expect(b.stats().submits).toBe(start);
+    expect(b.stats().pendingDispatches).toBe(20);
+    expect(Array.from(await b.read(cur))).toEqual([21, 42, 63, 84]);
+    expect(b.stats().submits).toBe(start + 1);
+    for (const t of [x, ...made]) b.free(t);
+  });
+
+  it("submits every maxDispatchesPerBatch dispatches (second backend sharing the device)", async () => {
+    const small = await createWebGPUBackend({ device: b.device, maxDispatchesPerBatch: 4 });
+    const x = small.alloc(8, "float32");
+    small.fill(x, 1);
+    for (let i = 0; i < 10; i++) small.unary("abs", dense(x, [8]), x);
+    expect(small.stats().submits).toBe(2);
+    expect(Array.from(await small.read(x))).toEqual(new Array(8).fill(1));
+    small.dispose(); // does not destroy the caller's device
+    const y = upload(b, "int32", [5]);
+    expect(Array.from(await b.read(y))).toEqual([5]);
+    b.free(y);
+  });
+
+  it("splits dispatches over maxComputeWorkgroupsPerDimension into a 2-D grid", async () => {
+    const n = 256 * b.device.limits.maxComputeWorkgroupsPerDimension + 1000;
+    const x = b.alloc(n, "float32");
+    const y = b.alloc(n, "float32");
+    b.fill(x, 2);
+    b.unary("neg", dense(x, [n]), y);
+    const out = await b.read(y);
+    expect(out[0]).toBe(-2);
+    expect(out[n - 1]).toBe(-2);
+    expect(out[n - 500]).toBe(-2);
+    b.free(x);
+    b.free(y);
+  });
+
+  it("memory() counts live and pooled buffers", () => {
+    const m0 = b.memory();
+    const x = b.alloc(10, "float32");
+    const m1 = b.memory();
+    expect(m1.buffers).toBe(m0.buffers + 1);
+    expect(m1.bytes).toBeGreaterThanOrEqual(m0.bytes + 40);
+    b.free(x);
+    const m2 = b.memory();
+    expect(m2.buffers).toBe(m0.buffers);
+    expect(m2.bytes).toBe(m0.bytes);
+    expect(typeof m2.pooledBytes).toBe("number");
+  });
+
+  it("refuses a tensor larger than one storage binding, naming the limit", () => {
+    const limit = b.device.limits.maxStorageBufferBindingSize;
+    expect(() => b.alloc(Math.floor(limit / 4) + 1, "float32")).toThrow(WebGPULimitError);
+    expect(() => b.alloc(Math.floor(limit / 4) + 1, "float32")).toThrow(/maxStorageBufferBindingSize/);
+  });
+
+  it("rejects buffers of another backend", () => {
+    const foreign = { size: 2, dtype: "float32" as const };
+    expect(() => b.fill(foreign, 1)).toThrow(/does not belong to the webgpu backend/);
+  });
+
+  it("has no gaps: every heavy kernel is implemented", () => {
+    expect(b.gaps).toEqual({});
+    expect(Object.keys(b.kernels).sort()).toEqual([
+      "avgPool2d",
+      "avgPool2dBackward",
+      "conv2d",
+      "conv2dBackwardInput",
+      "conv2dBackwardWeight",
+      "gather",
+      "matmul",
+      "maxPool2d",
+      "maxPool2dBackward",
+    ]);
+    expect("readSync" in b).toBe(false);
+  });
+
+  it("a lost device rejects pending reads and later calls instead of hanging", async () => {
+    const lost = await createWebGPUBackend();
+    const x = upload(lost, "float32", [1, 2]);
+    lost.device.destroy();
+    await expect(lost.read(x)).rejects.toThrow(/lost|destroy/i);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => lost.alloc(2, "float32")).toThrow(/device was lost/);
+    lost.dispose();
+  });
+
+  it("a GPU error outside the backend's error scopes fails later calls loudly", async () => {
+    const d = await createWebGPUBackend();
+    const x = upload(d, "float32", [1]);
+    // MAP_READ may only be combined with COPY_DST: an uncaptured validation error.
+    d.device.createBuffer({ size: 16, usage: 0x0001 | 0x0080 });
+    await expect(d.read(x)).rejects.toThrow(/validation|uncaptured|usage/i);
+    expect(() => d.alloc(1, "float32")).toThrow(/uncaptured/);
+    d.dispose();
+  });
+
+  it("dispose releases everything and makes later calls throw", async () => {
+    const d = await createWebGPUBackend();
+    const x = d.alloc(100, "float32");
+    d.fill(x, 1);
+    d.free(d.alloc(100, "float32"));
+    await d.sync();
+    d.dispose();
+    expect(d.memory()).toEqual({ buffers: 0, bytes: 0, pooledBuffers: 0, pooledBytes: 0 });
+    expect(() => d.alloc(1, "float32")).toThrow(/disposed/);
+    await expect(d.read(x)).rejects.toThrow(/disposed/);
+  });
+});
+
+describe("webgpu registration and errors (no device needed)", () => {
+  it("importing the package registers 'webgpu' below the CPU backend's priority", () => {
+    expect(WEBGPU_PRIORITY).toBe(0);
+    expect(listBackends().find((e) => e.name === "webgpu")).toMatchObject({ name: "webgpu", priority: 0 });
+  });
+
+  it("the no-adapter error says how to fix it", () => {
+    const e = new WebGPUUnavailableError("no WebGPU adapter found");
+    expect(e.message).toMatch(/no WebGPU adapter found/);
+    expect(e.message).toMatch(/mesa-vulkan-drivers/);
+    expect(e.message).toMatch(/GPU driver/);
+  });
+});

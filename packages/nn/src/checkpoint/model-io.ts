@@ -1,0 +1,82 @@
+import { type Tensor, tensor } from "@tessera/tensor";
+import type { Module } from "../module.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { CheckpointError, type NamedArray, loadSafetensors, saveSafetensors } from "./safetensors.js";
+
+/** What `saveCheckpoint` stores besides the weights: JSON-serialisable values (step, RNG state...). */
+export type CheckpointMetadata = Record<string, unknown>;
+
+async function toArrays(tensors: Map<string, Tensor>): Promise<Map<string, NamedArray>> {
+  const out = new Map<string, NamedArray>();
+  for (const [name, t] of tensors) out.set(name, { dtype: t.dtype, shape: [...t.shape], data: await t.data() });
+  return out;
+}
+
+function sidecar(path: string): string {
+  return path.replace(/\.safetensors$/, "") + ".optim.safetensors";
+}
+
+/**
+ * Saves a module's state dict as safetensors (loadable by PyTorch's `load_state_dict` as is).
+ * `metadata` goes into the header's `__metadata__` as JSON strings; optimizer tensors (momentum...)
+ * go to a sibling `<name>.optim.safetensors`. Every file is written atomically.
+ */
+export async function saveCheckpoint(path: string, model: Module, options: { optimizer?: Optimizer; metadata?: CheckpointMetadata } = {}): Promise<void> {
+  // "pt" keeps Hugging Face loaders happy; our own marker is a separate key.
+  const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const meta: Record<string, string> = { format: "pt", tessera: JSON.stringify({ version: 1, id }) };
+  for (const [k, v] of Object.entries(options.metadata ?? {})) meta[k] = JSON.stringify(v);
+  if (options.optimizer) {
+    const state = options.optimizer.stateDict();
+    meta.optimizer = JSON.stringify({ type: options.optimizer.constructor.name, scalars: state.scalars, tensors: state.tensors.size });
+    // The sidecar carries the same id, so a crash between the two writes is caught on load.
+    if (state.tensors.size > 0) await saveSafetensors(sidecar(path), await toArrays(state.tensors), { tessera: meta.tessera! });
+  }
+  await saveSafetensors(path, await toArrays(model.stateDict()), meta);
+}
+
+/** What `loadCheckpoint` read back. */
+export interface LoadedCheckpoint {
+  metadata: CheckpointMetadata;
+}
+
+/**
+ * Loads a checkpoint into `model` (names and shapes checked by `loadStateDict`) and, when given,
+ * the optimizer's state. Returns the metadata saved with it.
+ */
+export async function loadCheckpoint(path: string, model: Module, options: { optimizer?: Optimizer; strict?: boolean } = {}): Promise<LoadedCheckpoint> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  const state = new Map<string, Tensor>();
+  for (const [name, a] of tensors) state.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
+  try {
+    model.loadStateDict(state, { strict: options.strict ?? true });
+  } finally {
+    for (const t of state.values()) t.dispose();
+  }
+  const out: CheckpointMetadata = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    try {
+      out[k] = JSON.parse(v);
+    } catch {
+      out[k] = v;
+    }
+  }
+  if (options.optimizer) {
+    const info = out.optimizer as { scalars?: Record<string, number>; tensors?: number } | undefined;
+    if (!info) throw new CheckpointError(path, "no optimizer state was saved in it");
+    const optTensors = new Map<string, Tensor>();
+    if (info.tensors) {
+      const side = await loadSafetensors(sidecar(path));
+      if (side.metadata.tessera !== metadata.tessera) {
+        throw new CheckpointError(sidecar(path), `belongs to another save than ${path} (interrupted save?): its optimizer state does not match the weights`);
+      }
+      for (const [name, a] of side.tensors) optTensors.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
+    }
+    try {
+      options.optimizer.loadStateDict({ tensors: optTensors, scalars: info.scalars ?? {} });
+    } finally {
+      for (const t of optTensors.values()) t.dispose();
+    }
+  }
+  return { metadata: out };
+}

@@ -1,0 +1,27 @@
+/**
+ * @tessera/nn: layers, losses, optimizers, initialisers, LeNet-5 and safetensors checkpoints,
+ * shaped like PyTorch's `torch.nn` where users expect it.
+ */
+export { Module, parameter, StateDictError } from "./module.js";
+export { Conv2d, type Conv2dOptions } from "./layers/conv.js";
+export { Linear, Dense, type LinearOptions } from "./layers/linear.js";
+export { MaxPool2d, AvgPool2d, type PoolOptions } from "./layers/pooling.js";
+export { Tanh, ReLU, Sigmoid, Softmax, LogSoftmax } from "./layers/activations.js";
+export { Flatten, Dropout, Sequential } from "./layers/structure.js";
+export { crossEntropyLoss, nllLoss, mseLoss, CrossEntropyLoss, NLLLoss, MSELoss, type Reduction } from "./losses.js";
+export * as init from "./init.js";
+export { LeNet5, type LeNet5Options } from "./models/lenet5.js";
+export * as optim from "./optim/index.js";
+export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState } from "./optim/index.js";
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  saveSafetensors,
+  loadSafetensors,
+  CheckpointError,
+  type NamedArray,
+  type SafetensorsContents,
+  type SafetensorsDType,
+} from "./checkpoint/safetensors.js";
+export { writeFileAtomic } from "./checkpoint/atomic-write.js";
+export { saveCheckpoint, loadCheckpoint, type CheckpointMetadata, type LoadedCheckpoint } from "./checkpoint/model-io.js";

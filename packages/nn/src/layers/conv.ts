@@ -1,0 +1,58 @@
+import * as T from "@tessera/tensor";
+import { RandomState, type Tensor, TesseraError } from "@tessera/tensor";
+import { kaimingUniform, uniform } from "../init.js";
+import { Module, parameter } from "../module.js";
+
+/** Options of `Conv2d`. */
+export interface Conv2dOptions {
+  stride?: T.Pair;
+  padding?: T.Pair;
+  dilation?: T.Pair;
+  groups?: number;
+  bias?: boolean;
+  /** Generator of the default init (PyTorch's: Kaiming-uniform with a=√5); the default generator (see `seed`) if omitted. */
+  generator?: RandomState;
+}
+
+/**
+ * 2-D convolution layer (NCHW): weight [out, in/groups, kh, kw], optional bias [out]. Computes
+ * cross-correlation like PyTorch, so state dicts move between the two unchanged.
+ */
+export class Conv2d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly options: Required<Omit<Conv2dOptions, "bias" | "generator">>;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: T.Pair,
+    options: Conv2dOptions = {},
+  ) {
+    super();
+    const groups = options.groups ?? 1;
+    for (const [name, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new TesseraError("Conv2d", `${name} must be a positive integer, got ${v}`);
+    }
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new TesseraError("Conv2d", `inChannels ${inChannels} and outChannels ${outChannels} must be divisible by groups ${groups}`);
+    }
+    const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
+    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, groups };
+    const rng = options.generator ?? T.getDefaultGenerator();
+    const shape = [outChannels, inChannels / groups, kh, kw];
+    this.weight = parameter(kaimingUniform(shape, rng, Math.sqrt(2 / 6)));
+    const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
+    this.bias = options.bias === false ? null : parameter(uniform([outChannels], -bound, bound, rng));
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = T.conv2d(x, this.weight, this.options);
+    if (!this.bias) return y;
+    const b = T.reshape(this.bias, [1, this.outChannels, 1, 1]);
+    const out = T.add(y, b);
+    y.dispose();
+    b.dispose();
+    return out;
+  }
+}

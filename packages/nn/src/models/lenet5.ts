@@ -1,0 +1,89 @@
+import * as T from "@tessera/tensor";
+import { RandomState, type Tensor } from "@tessera/tensor";
+import { tutorialConvInit, tutorialHiddenInit } from "../init.js";
+import { Conv2d } from "../layers/conv.js";
+import { Linear } from "../layers/linear.js";
+import { Module, parameter } from "../module.js";
+
+/** LeNet-5's configuration; the defaults are the DeepLearningTutorials' (see shared/REFERENCE.md). */
+export interface LeNet5Options {
+  /** Input channels, height and width (1x28x28 for MNIST). */
+  inputShape?: [number, number, number];
+  /** Filters of the two convolutional layers (20 and 50). */
+  kernels?: [number, number];
+  /** Convolution window (5). */
+  filterSize?: number;
+  /** Pooling window (2). */
+  poolSize?: number;
+  /** Units of the tanh hidden layer (500). */
+  hidden?: number;
+  /** Classes (10). */
+  classes?: number;
+  /** Seed of the tutorial's init generator (23455), or a generator. */
+  seed?: number | RandomState;
+}
+
+/**
+ * LeNet-5 as the tutorial builds it: conv 5x5 → max-pool 2x2 → tanh (x2), then a tanh hidden
+ * layer and a softmax layer. Adding the conv bias before pooling equals the tutorial's adding
+ * it after (max commutes with a per-channel constant). `forward` returns logits; apply
+ * `crossEntropyLoss` or `logSoftmax`. Parameter names (conv1/conv2/fc1/fc2 .weight/.bias) and
+ * layouts match the PyTorch module in docs/pytorch-interop.md.
+ */
+export class LeNet5 extends Module {
+  conv1: Conv2d;
+  conv2: Conv2d;
+  fc1: Linear;
+  fc2: Linear;
+  readonly config: Required<Omit<LeNet5Options, "seed">>;
+
+  constructor(options: LeNet5Options = {}) {
+    super();
+    const config = {
+      inputShape: options.inputShape ?? ([1, 28, 28] as [number, number, number]),
+      kernels: options.kernels ?? ([20, 50] as [number, number]),
+      filterSize: options.filterSize ?? 5,
+      poolSize: options.poolSize ?? 2,
+      hidden: options.hidden ?? 500,
+      classes: options.classes ?? 10,
+    };
+    this.config = config;
+    const rng = options.seed instanceof RandomState ? options.seed : new RandomState(options.seed ?? 23455);
+    const [c, h, w] = config.inputShape;
+    const [k1, k2] = config.kernels;
+    const f = config.filterSize;
+    const p = config.poolSize;
+    const h2 = Math.floor((Math.floor((h - f + 1) / p) - f + 1) / p);
+    const w2 = Math.floor((Math.floor((w - f + 1) / p) - f + 1) / p);
+    const flat = k2 * h2 * w2;
+    // Built with throwaway default weights, then re-initialised in the tutorial's draw order:
+    // layer0 W, layer1 W, layer2 W from one generator; biases and the logistic layer are zeros.
+    this.conv1 = new Conv2d(c, k1, f);
+    this.conv2 = new Conv2d(k1, k2, f);
+    this.fc1 = new Linear(flat, config.hidden);
+    this.fc2 = new Linear(config.hidden, config.classes);
+    const fresh: Array<[Conv2d | Linear, Tensor, Tensor]> = [
+      [this.conv1, tutorialConvInit([k1, c, f, f], rng), T.zeros([k1])],
+      [this.conv2, tutorialConvInit([k2, k1, f, f], rng), T.zeros([k2])],
+      [this.fc1, tutorialHiddenInit(flat, config.hidden, rng), T.zeros([config.hidden])],
+      [this.fc2, T.zeros([config.classes, config.hidden]), T.zeros([config.classes])],
+    ];
+    for (const [layer, weight, bias] of fresh) {
+      layer.weight.dispose();
+      layer.bias?.dispose();
+      layer.weight = parameter(weight);
+      layer.bias = parameter(bias);
+    }
+  }
+
+  /** Logits [N, classes] for images [N, C, H, W]. */
+  forward(x: Tensor): Tensor {
+    const pool = { kernelSize: this.config.poolSize };
+    return T.tidy(() => {
+      const h0 = T.tanh(T.maxPool2d(this.conv1.forward(x), pool));
+      const h1 = T.tanh(T.maxPool2d(this.conv2.forward(h0), pool));
+      const h2 = T.tanh(this.fc1.forward(T.flatten(h1, 1)));
+      return this.fc2.forward(h2);
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import { type Tensor, TesseraError, dispose, keep } from "@tessera/tensor";
+import { noGrad } from "@tessera/autograd";
+
+/** A parameter and its per-parameter state (momentum buffers and the like). */
+export interface ParamState {
+  param: Tensor;
+  state: Map<string, Tensor>;
+}
+
+/** Serialisable optimizer state: tensors by `<param index>.<name>`, and scalar settings. */
+export interface OptimizerState {
+  tensors: Map<string, Tensor>;
+  scalars: Record<string, number>;
+}
+
+/** Base of the optimizers: owns the parameter list, the learning rate and per-parameter state. */
+export abstract class Optimizer {
+  readonly params: ParamState[];
+  /** Learning rate (schedules change it between steps). */
+  lr: number;
+  /** Steps taken. */
+  stepCount = 0;
+
+  constructor(params: Iterable<Tensor>, lr: number) {
+    this.params = [...params].map((param) => ({ param, state: new Map() }));
+    if (this.params.length === 0) throw new TesseraError(this.constructor.name, "got an empty parameter list");
+    if (!(lr > 0)) throw new TesseraError(this.constructor.name, `learning rate must be positive, got ${lr}`);
+    this.lr = lr;
+  }
+
+  /** Updates one parameter from its gradient; returns the new value. Runs without recording. */
+  protected abstract update(p: ParamState, grad: Tensor): Tensor;
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    this.stepCount++;
+    noGrad(() => {
+      for (const p of this.params) {
+        const g = p.param.grad;
+        if (!g) continue;
+        const next = this.update(p, g);
+        p.param.assign(next);
+        next.dispose();
+      }
+    });
+  }
+
+  /** Clears every parameter's `.grad`. */
+  zeroGrad(): void {
+    for (const { param } of this.params) {
+      param.grad?.dispose();
+      param.grad = null;
+    }
+  }
+
+  /** Replaces a state tensor (kept out of tidy scopes, the old one freed). */
+  protected setState(p: ParamState, name: string, t: Tensor): void {
+    p.state.get(name)?.dispose();
+    p.state.set(name, keep(t));
+  }
+
+  /** The state to checkpoint. */
+  stateDict(): OptimizerState {
+    const tensors = new Map<string, Tensor>();
+    this.params.forEach((p, i) => {
+      for (const [k, t] of p.state) tensors.set(`${i}.${k}`, t);
+    });
+    return { tensors, scalars: { lr: this.lr, stepCount: this.stepCount } };
+  }
+
+  /** Restores a checkpointed state (tensors are copied). */
+  loadStateDict(s: OptimizerState): void {
+    for (const [key, t] of s.tensors) {
+      const dot = key.indexOf(".");
+      const p = this.params[Number(key.slice(0, dot))];
+      if (!p || dot < 0) throw new TesseraError("Optimizer.loadStateDict", `state '${key}' names no parameter (this optimizer has ${this.params.length})`);
+      if (t.shape.length !== p.param.shape.length || t.shape.some((d, j) => d !== p.param.shape[j])) {
+        throw new TesseraError("Optimizer.loadStateDict", `state '${key}' has shape [${t.shape.join(",")}] but its parameter has [${p.param.shape.join(",")}]`);
+      }
+      this.setState(p, key.slice(dot + 1), t.clone());
+    }
+    if (typeof s.scalars.lr === "number") this.lr = s.scalars.lr;
+    if (typeof s.scalars.stepCount === "number") this.stepCount = s.scalars.stepCount;
+  }
+
+  /** Frees the optimizer's state tensors (not the parameters). */
+  dispose(): void {
+    for (const p of this.params) {
+      dispose([...p.state.values()]);
+      p.state.clear();
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import * as T from "@tessera/tensor";
+import { type Tensor, TesseraError } from "@tessera/tensor";
+import { Optimizer, type ParamState } from "./optimizer.js";
+
+/** Options of `SGD` (PyTorch's semantics). */
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+/**
+ * Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay:
+ * g += wd·p; buf = μ·buf + (1-dampening)·g (buf = g at the first step); p -= lr·(nesterov ? g + μ·buf : buf).
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    super(params, options.lr);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new TesseraError("SGD", "Nesterov momentum needs momentum > 0 and zero dampening");
+    }
+  }
+
+  protected update(p: ParamState, grad: Tensor): Tensor {
+    return T.tidy(() => {
+      let g = this.weightDecay ? T.add(grad, T.mul(p.param, this.weightDecay)) : grad;
+      if (this.momentum) {
+        const old = p.state.get("momentum");
+        const buf = old ? T.add(T.mul(old, this.momentum), T.mul(g, 1 - this.dampening)) : T.clone(g);
+        this.setState(p, "momentum", buf);
+        g = this.nesterov ? T.add(g, T.mul(buf, this.momentum)) : buf;
+      }
+      return T.sub(p.param, T.mul(g, this.lr));
+    });
+  }
+}
