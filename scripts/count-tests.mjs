@@ -9,7 +9,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const group of ["packages", "apps", "examples"]) {
+for (const group of ["packages", "apps", "examples", "tests"]) {
   const dir = join(root, group);
   if (!existsSync(dir)) continue;
   for (const name of readdirSync(dir)) {
