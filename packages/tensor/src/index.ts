@@ -25,7 +25,7 @@ export type {
 export { COMPARISON_OPS } from "./backend/contract.js";
 export { registerBackend, removeBackend, setBackend, getBackend, getBackendName, findBackend, listBackends } from "./backend/registry.js";
 export { tidy, keep, dispose } from "./memory/scope.js";
-export { type MemoryInfo } from "./memory/storage.js";
+export type { MemoryInfo } from "./memory/storage.js";
 export { memory } from "./memory/report.js";
 export { RandomState, type RandomStateSnapshot } from "./random/random-state.js";
 export { autogradHooks, recordOp, type AutogradHooks, type OpRecord } from "./ops/record.js";

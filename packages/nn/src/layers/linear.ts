@@ -1,5 +1,5 @@
 import * as T from "@tessera/tensor";
-import { RandomState, type Tensor, TesseraError } from "@tessera/tensor";
+import { type RandomState, type Tensor, TesseraError } from "@tessera/tensor";
 import { kaimingUniform, uniform } from "../init.js";
 import { Module, parameter } from "../module.js";
 

@@ -1,5 +1,5 @@
 import * as T from "@tessera/tensor";
-import { RandomState, type Tensor, TesseraError } from "@tessera/tensor";
+import { type RandomState, type Tensor, TesseraError } from "@tessera/tensor";
 import { Module } from "../module.js";
 
 /** Flattens dims startAxis..endAxis (by default everything but the batch dim). */

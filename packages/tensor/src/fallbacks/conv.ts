@@ -1,6 +1,6 @@
 import type { Conv2dParams, Shape4 } from "../backend/contract.js";
 import { tidy } from "../memory/scope.js";
-import { type Tensor } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import { zeros } from "../ops/creation.js";
 import { contiguous } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";

@@ -1,6 +1,6 @@
 import type { Pool2dParams, Shape4 } from "../backend/contract.js";
 import { tidy } from "../memory/scope.js";
-import { type Tensor } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import { ones, zeros } from "../ops/creation.js";
 import { cast, contiguous, div, equal, mul } from "../ops/elementwise.js";
 import { argmax, max, sum } from "../ops/reduce.js";

@@ -19,7 +19,7 @@ export interface TensorOptions {
   backend?: Backend;
 }
 
-function inferShape(data: NestedArray, op: string): number[] {
+function inferShape(data: NestedArray): number[] {
   const shape: number[] = [];
   let level: NestedArray = data;
   while (Array.isArray(level)) {
@@ -83,7 +83,7 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number>, optio
     shape = [];
     dtype = options.dtype ?? (typeof data === "boolean" ? "bool" : "float32");
   } else if (Array.isArray(data)) {
-    shape = inferShape(data, op);
+    shape = inferShape(data);
     const flat: number[] = [];
     flattenInto(data, shape, 0, flat, op);
     values = flat;

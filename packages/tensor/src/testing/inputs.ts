@@ -1,5 +1,5 @@
 import type { DType } from "../dtype.js";
-import { RandomState } from "../random/random-state.js";
+import type { RandomState } from "../random/random-state.js";
 import { sizeOf } from "../shape.js";
 import { tensor } from "../ops/convert.js";
 import { slice, transpose } from "../ops/views.js";

@@ -200,7 +200,7 @@ export type BinaryOp =
 function cPow(a: number, b: number): number {
   if (a === 1) return 1;
   if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
-  return Math.pow(a, b);
+  return a ** b;
 }
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {

@@ -1,0 +1,122 @@
+/**
+ * LeNet-5 throughput with the protocol of shared/peers (the TensorFlow.js and PyTorch scripts):
+ * real MNIST in order, plain SGD lr 0.1; (a) training at batch 20, (b) training at batch 500,
+ * (c) inference (forward + argmax + read-back) at batch 500. Each timed block ends with a read
+ * from the device. Prints min / median / max images/s over reps, and the machine.
+ *
+ *   node dist/lenet-bench.js [--backend cpu|webgpu|all] [--reps 3] [--seconds 4]
+ */
+import "@tessera/autograd";
+import "@tessera/backend-cpu";
+import { noGrad } from "@tessera/autograd";
+import { batches, loadMnist } from "@tessera/datasets";
+import { LeNet5, SGD, crossEntropyLoss } from "@tessera/nn";
+import * as T from "@tessera/tensor";
+import os from "node:os";
+
+interface Stats {
+  min: number;
+  median: number;
+  max: number;
+  reps: number;
+  itersPerRep: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const reps = Number(arg("reps", "3"));
+const seconds = Number(arg("seconds", "4"));
+
+function stats(rates: number[], itersPerRep: number): Stats {
+  const s = [...rates].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]!, reps: rates.length, itersPerRep };
+}
+
+/** Runs `step` until `seconds` pass (at least `minIters`), reps times after a warm-up; images/s. */
+async function measure(batch: number, step: (i: number) => T.Tensor, minIters: number): Promise<Stats> {
+  // Warm-up: compile kernels, fill pools, let V8 optimise.
+  for (let i = 0; i < 2; i++) await step(i).data().then(() => {});
+  // Size the reps from one timed probe so each lasts about `seconds`.
+  const t0 = performance.now();
+  const probe = step(0);
+  await probe.data();
+  probe.dispose();
+  const perIter = (performance.now() - t0) / 1000;
+  const iters = Math.max(minIters, Math.round(seconds / Math.max(perIter, 1e-6)));
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const start = performance.now();
+    let last: T.Tensor | null = null;
+    for (let i = 0; i < iters; i++) {
+      last?.dispose();
+      last = step(i);
+    }
+    await last!.data();
+    last!.dispose();
+    rates.push((iters * batch) / ((performance.now() - start) / 1000));
+  }
+  return stats(rates, iters);
+}
+
+async function benchBackend(name: string): Promise<Record<string, unknown>> {
+  await T.setBackend(name);
+  const { train, test } = await loadMnist();
+  const result: Record<string, unknown> = { backend: name };
+  for (const batch of [20, 500]) {
+    const model = new LeNet5();
+    const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+    const data = batches(train, { batchSize: batch });
+    const cached = Array.from({ length: Math.min(data.length, 20) }, (_, i) => data.batch(i));
+    const trainStep = (i: number) =>
+      T.tidy(() => {
+        const { x, y } = cached[i % cached.length]!;
+        const loss = crossEntropyLoss(model.forward(x), y);
+        loss.backward();
+        optimizer.step();
+        optimizer.zeroGrad();
+        return loss;
+      });
+    result[`train_b${batch}`] = await measure(batch, trainStep, 1);
+    const before = T.memory().tensors;
+    for (const { x, y } of cached) T.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+    void before;
+  }
+  const model = new LeNet5();
+  const evalData = batches(test, { batchSize: 500 });
+  const cached = Array.from({ length: evalData.length }, (_, i) => evalData.batch(i));
+  result.infer_b500 = await measure(500, (i) => noGrad(() => T.tidy(() => T.argmax(model.forward(cached[i % cached.length]!.x), 1))), 1);
+  for (const { x, y } of cached) T.dispose([x, y]);
+  model.dispose();
+  const mem = T.memory();
+  result.memory = { tensors: mem.tensors, bytes: mem.bytes, backend: mem.backend };
+  result.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  return result;
+}
+
+function fmt(s: unknown): string {
+  const v = s as Stats | undefined;
+  return v ? `${v.min.toFixed(1)} / ${v.median.toFixed(1)} / ${v.max.toFixed(1)} (${v.reps}x${v.itersPerRep})` : "-";
+}
+
+const which = arg("backend", "cpu");
+const names = which === "all" ? ["cpu", "webgpu"] : [which];
+if (names.includes("webgpu")) await import("@tessera/backend-webgpu");
+const cpu = os.cpus();
+console.log(`machine: ${cpu[0]?.model ?? "unknown"} x${cpu.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+console.log("backend  | train B=20 img/s min / median / max (reps x iters) | train B=500 | infer B=500");
+for (const name of names) {
+  try {
+    const r = await benchBackend(name);
+    console.log(`${name.padEnd(8)} | ${fmt(r.train_b20)} | ${fmt(r.train_b500)} | ${fmt(r.infer_b500)}`);
+    console.log(`RESULT ${JSON.stringify(r)}`);
+  } catch (e) {
+    console.log(`${name.padEnd(8)} | failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+const active = T.listBackends().filter((b) => b.initialised);
+for (const b of active) await T.removeBackend(b.name);
