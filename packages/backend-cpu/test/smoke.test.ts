@@ -20,3 +20,20 @@ describe("smoke", () => {
     expect(T.logSoftmax(a).shape).toEqual([2, 3]);
   });
 });
+
+describe("moving tensors between backends", () => {
+  it("to() copies onto another initialised backend", async () => {
+    const { createCpuBackend } = await import("../src/backend.js");
+    T.registerBackend("cpu-other", () => createCpuBackend({ name: "cpu-other" }));
+    await T.setBackend("cpu-other");
+    await T.setBackend("cpu");
+    const a = T.tensor([[1, 2], [3, 4]]);
+    const b = await T.transpose(a).to("cpu-other");
+    expect(b.backend.name).toBe("cpu-other");
+    expect(await b.array()).toEqual([[1, 3], [2, 4]]);
+    expect(() => T.add(a, b)).toThrow(/^add: inputs live on different backends \('cpu' and 'cpu-other'\)/);
+    await expect(a.to("nope")).rejects.toThrow(/^to: backend 'nope' is not initialised/);
+    T.dispose([a, b]);
+    await T.removeBackend("cpu-other");
+  });
+});

@@ -1,4 +1,5 @@
 import type { Backend, StridedView } from "./backend/contract.js";
+import { findBackend, listBackends } from "./backend/registry.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { TesseraError, fmtShape } from "./errors.js";
 import { trackInScope } from "./memory/scope.js";
@@ -142,6 +143,20 @@ export class Tensor {
     } finally {
       if (c !== this) c.dispose();
     }
+  }
+
+  /**
+   * A copy of this tensor on another backend (by registry name), e.g. `await t.to("webgpu")`.
+   * The backend must have been initialised (`await setBackend(name)` once).
+   */
+  async to(name: string): Promise<Tensor> {
+    this.assertLive("to");
+    const target = findBackend(name);
+    if (!target) throw new TesseraError("to", `backend '${name}' is not initialised (registered: ${listBackends().map((b) => b.name).join(", ")}); call \`await setBackend("${name}")\` first`);
+    const values = await this.data();
+    const out = emptyTensor(target, this.shape, this.dtype);
+    if (out.size > 0) target.write(out.storage.buffer, values);
+    return out;
   }
 
   /** Reads the elements as nested arrays (booleans as 0/1). */
