@@ -9,8 +9,10 @@ export { MaxPool2d, AvgPool2d, type PoolOptions } from "./layers/pooling.js";
 export { Tanh, ReLU, Sigmoid, Softmax, LogSoftmax } from "./layers/activations.js";
 export { Flatten, Dropout, Sequential } from "./layers/structure.js";
 export { crossEntropyLoss, nllLoss, mseLoss, CrossEntropyLoss, NLLLoss, MSELoss, type Reduction } from "./losses.js";
+/** Weight initialisers (uniform, normal, Xavier/Glorot, Kaiming, the LeNet tutorial's). */
 export * as init from "./init.js";
 export { LeNet5, type LeNet5Options } from "./models/lenet5.js";
+/** Optimizers and learning-rate schedules, as `optim.SGD`, `optim.StepLR`... (PyTorch's layout). */
 export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState } from "./optim/index.js";
 export {

@@ -25,6 +25,7 @@ export interface StridedView {
   readonly offset: number;
 }
 
+/** Elementwise ops of one operand that every backend implements. */
 export type UnaryOp =
   | "neg"
   | "abs"
@@ -41,6 +42,7 @@ export type UnaryOp =
   | "cos"
   | "logicalNot";
 
+/** Elementwise ops of two operands that every backend implements. */
 export type BinaryOp =
   | "add"
   | "sub"
@@ -58,6 +60,7 @@ export type BinaryOp =
   | "logicalAnd"
   | "logicalOr";
 
+/** Reductions of the last axis that every backend implements. */
 export type ReduceOp = "sum" | "prod" | "max" | "min" | "argmax" | "argmin";
 
 /** Binary ops whose result is `bool` whatever the operand dtype. */
@@ -121,6 +124,7 @@ export interface HeavyKernels {
   gather(x: BackendBuffer, outer: number, n: number, inner: number, indices: BackendBuffer, m: number, out: BackendBuffer): void;
 }
 
+/** Name of an optional kernel. */
 export type HeavyKernelName = keyof HeavyKernels;
 
 /** What a backend reports about its own memory. */
