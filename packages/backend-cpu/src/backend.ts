@@ -1,14 +1,14 @@
-import { type Backend, type BackendBuffer, type DType, type HeavyKernels, type TypedArray, bytesPerElement } from "@tessera/tensor";
-import { CpuBuffer, dataOf } from "./buffer.js";
+import { type Backend, type BackendMemory, bytesPerElement, type HeavyKernels } from "@tessera/tensor";
+import { type CpuBuffer, dataOf } from "./buffer.js";
+import { referenceKernels } from "./heavy/reference.js";
+import { wasmKernels } from "./heavy/wasm.js";
 import { binary, copy, unary, where } from "./kernels/elementwise.js";
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./kernels/conv.js";
-import { matmul } from "./kernels/matmul.js";
-import { avgPool2d, avgPool2dBackward, gather, maxPool2d, maxPool2dBackward } from "./kernels/pool.js";
 import { reduce } from "./kernels/reduce.js";
-
-function allocArray(dtype: DType, size: number): TypedArray {
-  return dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
-}
+import { arenaStorage } from "./storage/arena.js";
+import type { Storage } from "./storage/storage.js";
+import { typedArrayStorage } from "./storage/typed-arrays.js";
+import { type Arena, createWasmKernelsSync, type SimdFlavour, type WasmKernels } from "./wasm/index.js";
+import { nodeBuiltin } from "./wasm/node.js";
 
 /** Options of `createCpuBackend`. */
 export interface CpuBackendOptions {
@@ -16,36 +16,108 @@ export interface CpuBackendOptions {
   name?: string;
   /** Leave out the heavy kernels so the core's fallbacks run (for testing the contract). */
   primitivesOnly?: boolean;
+  /**
+   * `wasm` (default): tensors live in a shared WebAssembly memory and GEMM and convolutions
+   * run as WebAssembly SIMD; where that cannot start (a browser page that is not
+   * cross-origin isolated, a runtime without shared memory) the backend falls back to `js`
+   * and says why in `fallbackReason`. `js`: typed arrays and the TypeScript reference kernels.
+   */
+  kernels?: "wasm" | "js";
+  /**
+   * Threads the wasm kernels run on (default 2 where `os.availableParallelism() >= 2`, else 1).
+   * The backend starts on one; the second joins when its worker is up (`await backend.ready()`
+   * to wait for it). Results are bit-identical for 1 and 2 threads.
+   */
+  threads?: 1 | 2;
+  /** GEMMs below this many flops run on one thread (default 3e6, about 100 µs of work). */
+  parallelMinFlops?: number;
+}
+
+/** What the arena of the wasm kernels holds, in bytes. */
+export interface ArenaReport {
+  /** Live blocks: tensors plus the kernels' scratch. */
+  bytesInUse: number;
+  liveBlocks: number;
+  /** Freed blocks kept for reuse. */
+  pooledBytes: number;
+  /** Size of the shared memory (it grows, never shrinks). */
+  capacity: number;
+}
+
+/** The CPU backend, with what it reports about its kernels. */
+export interface CpuBackend extends Backend {
+  /** The kernels that run: `wasm` (WebAssembly SIMD) or `js` (the TypeScript reference). */
+  readonly engine: "wasm" | "js";
+  /** Why `kernels: "wasm"` fell back to `js`; absent otherwise. */
+  readonly fallbackReason?: string;
+  /** The SIMD flavour of the wasm kernels (`relaxed`: fused multiply-add); absent for `js`. */
+  readonly simd?: SimdFlavour;
+  /** Threads a large kernel may run on now (1 until the second one is up). */
+  readonly threads: number;
+  /** Resolves once every thread asked for is running (at once for `js` or one thread). */
+  ready(): Promise<void>;
+  /** The arena's own figures (wasm engine only; undefined for `js`). */
+  arena(): ArenaReport | undefined;
+  /**
+   * How the wasm kernels' jobs ran (undefined for `js`): jobs shared with the worker, their
+   * chunks and how many the caller ran; jobs the caller ran alone; stalls (see the README).
+   */
+  kernelStats(): WasmKernels["stats"] | undefined;
+  memory(): BackendMemory;
+  dispose(): Promise<void>;
+}
+
+/** Threads by default: two where the machine has two cores to give. */
+function defaultThreads(): 1 | 2 {
+  const os = nodeBuiltin<{ availableParallelism?: () => number }>("node:os");
+  return (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+}
+
+/** The wasm kernels, started synchronously, or why they cannot run here. */
+function startWasm(options: CpuBackendOptions): { kernels?: WasmKernels; fallbackReason?: string } {
+  try {
+    const threads = options.threads ?? defaultThreads();
+    return { kernels: createWasmKernelsSync({ threads, parallelMinFlops: options.parallelMinFlops }) };
+  } catch (e) {
+    return { fallbackReason: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /**
- * The reference CPU backend: every primitive and heavy kernel on typed arrays, written for
- * clarity and determinism (the same inputs always give bit-identical outputs).
+ * The CPU backend: every primitive and heavy kernel, deterministic (the same inputs always
+ * give bit-identical outputs, whatever the number of threads). Synchronous, so the core can
+ * pick it as the default backend the moment a tensor is made.
  */
-export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
+export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
+  const { kernels: wk, fallbackReason } = options.kernels === "js" ? {} : startWasm(options);
+  const arena: Arena | undefined = wk?.arena;
+  const storage: Storage = arena ? arenaStorage(arena) : typedArrayStorage();
+  const heavy: HeavyKernels = wk ? wasmKernels(wk) : referenceKernels;
   let buffers = 0;
   let bytes = 0;
-  const kernels: HeavyKernels = {
-    matmul: (a, b, out) => matmul(a, b, dataOf(out)),
-    conv2d: (x, xs, w, ws, out, os, p) => conv2d(dataOf(x), xs, dataOf(w), ws, dataOf(out), os, p),
-    conv2dBackwardInput: (dy, ds, w, ws, out, xs, p) => conv2dBackwardInput(dataOf(dy), ds, dataOf(w), ws, dataOf(out), xs, p),
-    conv2dBackwardWeight: (x, xs, dy, ds, out, ws, p) => conv2dBackwardWeight(dataOf(x), xs, dataOf(dy), ds, dataOf(out), ws, p),
-    maxPool2d: (x, xs, out, os, p) => maxPool2d(dataOf(x), xs, dataOf(out), os, p),
-    maxPool2dBackward: (x, xs, dy, ds, out, p) => maxPool2dBackward(dataOf(x), xs, dataOf(dy), ds, dataOf(out), p),
-    avgPool2d: (x, xs, out, os, p) => avgPool2d(dataOf(x), xs, dataOf(out), os, p),
-    avgPool2dBackward: (dy, ds, out, xs, p) => avgPool2dBackward(dataOf(dy), ds, dataOf(out), xs, p),
-    gather: (x, outer, n, inner, idx, m, out) => gather(dataOf(x), outer, n, inner, dataOf(idx), m, dataOf(out)),
-  };
   return {
     name: options.name ?? "cpu",
-    alloc(size: number, dtype: DType): BackendBuffer {
+    engine: wk ? "wasm" : "js",
+    ...(fallbackReason === undefined ? {} : { fallbackReason }),
+    ...(wk ? { simd: wk.simd } : {}),
+    get threads() {
+      return wk?.threads ?? 1;
+    },
+    ready: async () => {
+      await wk?.ready;
+    },
+    arena: () =>
+      arena && { bytesInUse: arena.bytesInUse, liveBlocks: arena.liveBlocks, pooledBytes: arena.pooledBytes, capacity: arena.capacity },
+    kernelStats: () => wk?.stats,
+    alloc(size, dtype) {
       buffers++;
       bytes += size * bytesPerElement(dtype);
-      return new CpuBuffer(allocArray(dtype, size), dtype);
+      return storage.alloc(size, dtype);
     },
-    free(buffer: BackendBuffer): void {
+    free(buffer) {
       buffers--;
       bytes -= buffer.size * bytesPerElement(buffer.dtype);
+      storage.free(buffer as CpuBuffer);
     },
     write(buffer, data) {
       dataOf(buffer).set(data);
@@ -72,7 +144,13 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
     reduce(op, x, outer, inner, out) {
       reduce(op, dataOf(x), outer, inner, dataOf(out));
     },
-    ...(options.primitivesOnly ? {} : { kernels }),
-    memory: () => ({ buffers, bytes }),
+    ...(options.primitivesOnly ? {} : { kernels: heavy }),
+    memory() {
+      const pooled = storage.pooled();
+      return { buffers, bytes, pooledBytes: pooled.bytes, pooledBuffers: pooled.blocks };
+    },
+    async dispose() {
+      await wk?.dispose();
+    },
   };
 }

@@ -5,6 +5,6 @@
 import { registerBackend } from "@tessera/tensor";
 import { createCpuBackend } from "./backend.js";
 
-export { createCpuBackend, type CpuBackendOptions } from "./backend.js";
+export { type ArenaReport, type CpuBackend, type CpuBackendOptions, createCpuBackend } from "./backend.js";
 
 registerBackend("cpu", () => createCpuBackend(), 1);

@@ -43,20 +43,75 @@ const BINARY: Record<BinaryOp, Binary> = {
 /** int32 multiplication must wrap like C, which a double product does not do past 2^53. */
 const INT_BINARY: Partial<Record<BinaryOp, Binary>> = { mul: Math.imul };
 
+/** A row of a unary op: out[pos + i] = op(src[j + i*s]). */
+type UnaryRow = (n: number, src: TypedArray, j: number, s: number, out: TypedArray, pos: number) => void;
+/** A row of a binary op: out[pos + i] = a[ja + i*sa] op b[jb + i*sb]. */
+type BinaryRow = (n: number, a: TypedArray, ja: number, sa: number, b: TypedArray, jb: number, sb: number, out: TypedArray, pos: number) => void;
+
+/**
+ * Row loops of the hottest float32 ops (a training step runs them over every activation and
+ * parameter) with the operation written in the loop rather than called per element: the same
+ * arithmetic as UNARY/BINARY, so the same results, several times faster.
+ */
+const F32_UNARY: Partial<Record<UnaryOp, UnaryRow>> = {
+  neg: (n, x, j, s, out, pos) => {
+    for (let i = 0; i < n; i++, j += s) out[pos + i] = -x[j]!;
+  },
+  exp: (n, x, j, s, out, pos) => {
+    for (let i = 0; i < n; i++, j += s) out[pos + i] = Math.exp(x[j]!);
+  },
+  log: (n, x, j, s, out, pos) => {
+    for (let i = 0; i < n; i++, j += s) out[pos + i] = Math.log(x[j]!);
+  },
+  tanh: (n, x, j, s, out, pos) => {
+    for (let i = 0; i < n; i++, j += s) out[pos + i] = Math.tanh(x[j]!);
+  },
+};
+const F32_BINARY: Partial<Record<BinaryOp, BinaryRow>> = {
+  add: (n, a, ja, sa, b, jb, sb, out, pos) => {
+    for (let i = 0; i < n; i++, ja += sa, jb += sb) out[pos + i] = a[ja]! + b[jb]!;
+  },
+  sub: (n, a, ja, sa, b, jb, sb, out, pos) => {
+    for (let i = 0; i < n; i++, ja += sa, jb += sb) out[pos + i] = a[ja]! - b[jb]!;
+  },
+  mul: (n, a, ja, sa, b, jb, sb, out, pos) => {
+    for (let i = 0; i < n; i++, ja += sa, jb += sb) out[pos + i] = a[ja]! * b[jb]!;
+  },
+  div: (n, a, ja, sa, b, jb, sb, out, pos) => {
+    for (let i = 0; i < n; i++, ja += sa, jb += sb) out[pos + i] = a[ja]! / b[jb]!;
+  },
+};
+
 export function unary(op: UnaryOp, x: StridedView, out: TypedArray): void {
-  const f = UNARY[op];
   const src = dataOf(x.buffer);
+  const fast = x.buffer.dtype === "float32" ? F32_UNARY[op] : undefined;
   let pos = 0;
+  if (fast) {
+    forEachRow(x.shape, [x.strides], [x.offset], (n, [o], [s]) => {
+      fast(n, src, o!, s!, out, pos);
+      pos += n;
+    });
+    return;
+  }
+  const f = UNARY[op];
   forEachRow(x.shape, [x.strides], [x.offset], (n, [o], [s]) => {
     for (let i = 0, j = o!; i < n; i++, j += s!) out[pos++] = f(src[j]!);
   });
 }
 
 export function binary(op: BinaryOp, a: StridedView, b: StridedView, out: TypedArray, dtype: DType): void {
-  const f = (dtype === "int32" && INT_BINARY[op]) || BINARY[op];
   const da = dataOf(a.buffer);
   const db = dataOf(b.buffer);
+  const fast = dtype === "float32" ? F32_BINARY[op] : undefined;
   let pos = 0;
+  if (fast) {
+    forEachRow(a.shape, [a.strides, b.strides], [a.offset, b.offset], (n, [oa, ob], [sa, sb]) => {
+      fast(n, da, oa!, sa!, db, ob!, sb!, out, pos);
+      pos += n;
+    });
+    return;
+  }
+  const f = (dtype === "int32" && INT_BINARY[op]) || BINARY[op];
   forEachRow(a.shape, [a.strides, b.strides], [a.offset, b.offset], (n, [oa, ob], [sa, sb]) => {
     for (let i = 0, ja = oa!, jb = ob!; i < n; i++, ja += sa!, jb += sb!) out[pos++] = f(da[ja]!, db[jb]!);
   });

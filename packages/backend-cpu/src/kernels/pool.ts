@@ -17,38 +17,54 @@ function forEachWindow(xs: Shape4, os: Shape4, p: Pool2dParams, fn: (plane: numb
   }
 }
 
-/** Position of the first maximum (row-major) of a window, or -1 for an empty window. */
-function argmaxWindow(x: TypedArray, base: number, W: number, y0: number, y1: number, x0: number, x1: number): number {
-  let best = -1;
-  let bestV = -Infinity;
-  for (let y = y0; y < y1; y++) {
-    for (let xx = x0; xx < x1; xx++) {
-      const k = base + y * W + xx;
-      const v = x[k]!;
-      if (best < 0 || v > bestV || (Number.isNaN(v) && !Number.isNaN(bestV))) {
-        best = k;
-        bestV = v;
+/**
+ * Finds the first maximum (row-major; NaN wins, padding never does) of each window, in output
+ * order, and either writes it to `out` (forward) or, without `out`, adds `dy` at its
+ * position in `dx` (gradient). forEachWindow's loops written out, with no call per window or element, because
+ * max pooling and its gradient run over every conv output of a training step; the
+ * comparisons are the reference's, so the results are too.
+ */
+function maxPoolScan(x: TypedArray, xs: Shape4, os: Shape4, p: Pool2dParams, out: TypedArray | undefined, dy?: TypedArray, dx?: TypedArray): void {
+  const [N, C, H, W] = xs;
+  const [, , OH, OW] = os;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.stride;
+  const [ph, pw] = p.padding;
+  for (let plane = 0, o = 0; plane < N * C; plane++) {
+    const base = plane * H * W;
+    for (let i = 0; i < OH; i++) {
+      const ys = i * sh - ph;
+      const y0 = Math.max(ys, 0);
+      const y1 = Math.min(ys + kh, H);
+      for (let j = 0; j < OW; j++, o++) {
+        const xst = j * sw - pw;
+        const x0 = Math.max(xst, 0);
+        const x1 = Math.min(xst + kw, W);
+        let best = -1;
+        let bestV = -Infinity;
+        for (let y = y0; y < y1; y++) {
+          for (let k = base + y * W + x0, end = base + y * W + x1; k < end; k++) {
+            const v = x[k]!;
+            if (best < 0 || v > bestV || (Number.isNaN(v) && !Number.isNaN(bestV))) {
+              best = k;
+              bestV = v;
+            }
+          }
+        }
+        if (out) out[o] = best < 0 ? -Infinity : bestV;
+        else if (best >= 0) dx![best]! += dy![o]!;
       }
     }
   }
-  return best;
 }
 
 export function maxPool2d(x: TypedArray, xs: Shape4, out: TypedArray, os: Shape4, p: Pool2dParams): void {
-  const HW = xs[2] * xs[3];
-  forEachWindow(xs, os, p, (plane, o, y0, y1, x0, x1) => {
-    const k = argmaxWindow(x, plane * HW, xs[3], y0, y1, x0, x1);
-    out[o] = k < 0 ? -Infinity : x[k]!;
-  });
+  maxPoolScan(x, xs, os, p, out);
 }
 
 export function maxPool2dBackward(x: TypedArray, xs: Shape4, dy: TypedArray, ds: Shape4, out: TypedArray, p: Pool2dParams): void {
-  const HW = xs[2] * xs[3];
   out.fill(0);
-  forEachWindow(xs, ds, p, (plane, o, y0, y1, x0, x1) => {
-    const k = argmaxWindow(x, plane * HW, xs[3], y0, y1, x0, x1);
-    if (k >= 0) out[k]! += dy[o]!;
-  });
+  maxPoolScan(x, xs, ds, p, undefined, dy, out);
 }
 
 export function avgPool2d(x: TypedArray, xs: Shape4, out: TypedArray, os: Shape4, p: Pool2dParams): void {

@@ -8,6 +8,8 @@
  * shrink), so the high-water mark of the program is what it keeps.
  */
 
+import { type WasmMemory, wasmApi } from "./wasm-api.js";
+
 /** Bytes in one WebAssembly page. */
 export const WASM_PAGE_BYTES = 65536;
 
@@ -43,10 +45,10 @@ export interface SharedMemoryOptions {
  * with its address range reserved up front, so growing it never moves it and views made
  * before a grow stay valid.
  */
-export function createSharedMemory(options: SharedMemoryOptions = {}): WebAssembly.Memory {
+export function createSharedMemory(options: SharedMemoryOptions = {}): WasmMemory {
   const initial = options.initialPages ?? 16;
   const maximum = options.maximumPages ?? 65536;
-  return new WebAssembly.Memory({ initial, maximum, shared: true });
+  return new wasmApi.Memory({ initial, maximum, shared: true });
 }
 
 /** Allocates 16-byte-aligned blocks of a WebAssembly.Memory and hands out their byte offsets. */
@@ -58,8 +60,9 @@ export class Arena {
   /** Size class of every live block, so `free` needs only the offset. */
   private readonly live = new Map<number, number>();
   private liveBytes = 0;
+  private freeBlocks = 0;
 
-  constructor(readonly memory: WebAssembly.Memory) {}
+  constructor(readonly memory: WasmMemory) {}
 
   /** A 16-byte-aligned block of at least `bytes` bytes; its contents are unspecified. */
   alloc(bytes: number): number {
@@ -67,7 +70,9 @@ export class Arena {
       throw new RangeError(`Arena.alloc: expected a non-negative byte count, got ${bytes}`);
     }
     const size = sizeClass(bytes);
-    const ptr = this.freeLists.get(size)?.pop() ?? this.bump(size);
+    const reused = this.freeLists.get(size)?.pop();
+    if (reused !== undefined) this.freeBlocks--;
+    const ptr = reused ?? this.bump(size);
     this.live.set(ptr, size);
     this.liveBytes += size;
     return ptr;
@@ -84,11 +89,22 @@ export class Arena {
     let list = this.freeLists.get(size);
     if (!list) this.freeLists.set(size, (list = []));
     list.push(ptr);
+    this.freeBlocks++;
   }
 
   /** Bytes held by live blocks (rounded up to their size classes): what leak tests watch. */
   get bytesInUse(): number {
     return this.liveBytes;
+  }
+
+  /** Bytes in freed blocks kept on the free lists for reuse. */
+  get pooledBytes(): number {
+    return this.top - HEAP_BASE - this.liveBytes;
+  }
+
+  /** Number of freed blocks kept for reuse. */
+  get pooledBlocks(): number {
+    return this.freeBlocks;
   }
 
   /** Number of live blocks. */

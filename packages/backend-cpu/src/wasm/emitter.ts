@@ -60,7 +60,6 @@ function encodeVector(items: readonly number[][]): number[] {
 
 /** Single-byte opcodes used by the kernels. */
 export const Op = {
-  unreachable: 0x00,
   block: 0x02,
   loop: 0x03,
   if: 0x04,
@@ -70,11 +69,9 @@ export const Op = {
   br_if: 0x0d,
   return: 0x0f,
   call: 0x10,
-  drop: 0x1a,
   select: 0x1b,
   local_get: 0x20,
   local_set: 0x21,
-  local_tee: 0x22,
   i32_load: 0x28,
   f32_load: 0x2a,
   i32_store: 0x36,
@@ -102,7 +99,6 @@ export const Op = {
   i32_shl: 0x74,
   i32_shr_u: 0x76,
   f32_add: 0x92,
-  f32_mul: 0x94,
 } as const;
 
 /** SIMD opcodes: prefix 0xfd, then this number as LEB128. */
@@ -121,9 +117,7 @@ export const SimdOp = {
 
 /** Threads-proposal opcodes: prefix 0xfe, then this number as LEB128. */
 export const AtomicOp = {
-  memory_atomic_notify: 0x00,
   i32_atomic_load: 0x10,
-  i32_atomic_store: 0x17,
   i32_atomic_rmw_add: 0x1e,
   i32_atomic_rmw_cmpxchg: 0x48,
 } as const;
@@ -182,25 +176,12 @@ export class Code {
     return this.emit(Op.local_set, ...uleb128(l.index));
   }
 
-  /** Evaluates an expression for its side effects and discards the result. */
-  drop(value: Expr): this {
-    value(this);
-    return this.emit(Op.drop);
-  }
-
   /** `i32.store` / `f32.store` / `v128.store`, chosen by `kind`. */
   store(kind: "i32" | "f32" | "v128", addr: Expr, value: Expr, offset = 0): this {
     addr(this);
     value(this);
     if (kind === "v128") return this.simd(SimdOp.v128_store, ...memarg(4, offset));
     return this.emit(kind === "i32" ? Op.i32_store : Op.f32_store, ...memarg(2, offset));
-  }
-
-  /** Sequentially consistent `i32.atomic.store`. */
-  atomicStore(addr: Expr, value: Expr, offset = 0): this {
-    addr(this);
-    value(this);
-    return this.atomic(AtomicOp.i32_atomic_store, ...memarg(2, offset));
   }
 
   /** Calls a function with the given arguments; a result, if any, is left on the stack. */
@@ -263,11 +244,14 @@ export class Code {
     return this.emit(Op.end);
   }
 
-  /** `for (v = from; v < to; v += step) body` on i32 (signed compare). */
-  for(v: Local, from: Expr, to: Expr, step: number, body: (ctl: LoopControl) => void): this {
+  /**
+   * `for (v = from; v < to; v += step) body` on i32 (signed compare). The body gets no
+   * LoopControl: a `continue` would skip the step.
+   */
+  for(v: Local, from: Expr, to: Expr, step: number, body: () => void): this {
     this.set(v, from);
-    return this.while(i32_lt_s(get(v), to), (ctl) => {
-      body(ctl);
+    return this.while(i32_lt_s(get(v), to), () => {
+      body();
       this.set(v, i32_add(get(v), i32(step)));
     });
   }
@@ -291,13 +275,6 @@ export const get =
   (l: Local): Expr =>
   (c) =>
     c.emit(Op.local_get, ...uleb128(l.index));
-/** Sets a local and keeps the value on the stack. */
-export const tee =
-  (l: Local, value: Expr): Expr =>
-  (c) => {
-    value(c);
-    c.emit(Op.local_tee, ...uleb128(l.index));
-  };
 /** An i32 constant. */
 export const i32 =
   (n: number): Expr =>
@@ -361,9 +338,6 @@ export const i32_ge_u = binary(Op.i32_ge_u);
 export const i32_eqz = unary(Op.i32_eqz);
 /** f32 addition. */
 export const f32_add = binary(Op.f32_add);
-/** f32 multiplication. */
-export const f32_mul = binary(Op.f32_mul);
-
 /** `cond ? a : b` without a branch (both sides are evaluated). */
 export const select =
   (a: Expr, b: Expr, cond: Expr): Expr =>

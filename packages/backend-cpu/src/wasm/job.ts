@@ -27,6 +27,7 @@ import {
   i32_ge_u,
   i32_load,
   i32_ne,
+  i32_or,
   type ModuleBuilder,
   ValType,
 } from "./emitter.js";
@@ -67,19 +68,22 @@ export function jobParam(job: Expr, slot: number): Expr {
 }
 
 /**
- * `run_job(job) -> i32`: claims and runs chunks until none are left; returns 1 if this
- * call finished the job's last chunk (so a worker knows to wake a waiting caller).
- * `kinds[k]` is a `(job, chunk)` function run for chunks of jobs of kind `k`.
+ * `run_job(job, thread) -> i32`: claims and runs chunks until none are left; returns
+ * `chunksRun << 1 | finishedLast`, where finishedLast = 1 if this call finished the job's
+ * last chunk (so a worker knows to wake a waiting caller).
+ * `kinds[k]` is a `(job, chunk, thread)` function run for chunks of jobs of kind `k`;
+ * `thread` (0 for the caller, 1.. for workers) picks the thread's own scratch memory.
  */
 export function emitRunJob(mb: ModuleBuilder, kinds: readonly FunctionBuilder[]): FunctionBuilder {
-  const fn = mb.function("run_job", [ValType.i32], [ValType.i32]);
+  const fn = mb.function("run_job", [ValType.i32, ValType.i32], [ValType.i32]);
   const c = fn.body;
-  const [jobPtr] = fn.params;
+  const [jobPtr, threadIndex] = fn.params;
   const job = get(jobPtr);
   const v = c.local();
   const next = c.local();
   const n = c.local();
   const finishedLast = c.local();
+  const ran = c.local();
   c.while(i32(1), (loop) => {
     c.set(v, i32_atomic_load(job, JobField.work));
     c.set(next, i32_and(get(v), i32(0xffff)));
@@ -89,18 +93,19 @@ export function emitRunJob(mb: ModuleBuilder, kinds: readonly FunctionBuilder[])
     c.if(i32_ne(i32_atomic_cmpxchg(job, get(v), i32_add(get(v), i32(1)), JobField.work), get(v)), () =>
       loop.continueLoop(),
     );
-    dispatch(c, i32_load(job, JobField.kind), kinds, job, get(next));
+    dispatch(c, i32_load(job, JobField.kind), kinds, job, get(next), get(threadIndex));
+    c.set(ran, i32_add(get(ran), i32(2)));
     c.if(i32_eq(i32_atomic_rmw_add(job, i32(1), JobField.done), i32_add(get(n), i32(-1))), () =>
       c.set(finishedLast, i32(1)),
     );
   });
-  c.returnValue(get(finishedLast));
+  c.returnValue(i32_or(get(ran), get(finishedLast)));
   return fn;
 }
 
-/** `kinds[kind](job, chunk)` as a chain of ifs (there are only a few kinds). */
-function dispatch(c: Code, kind: Expr, kinds: readonly FunctionBuilder[], job: Expr, chunk: Expr): void {
+/** `kinds[kind](job, chunk, thread)` as a chain of ifs (there are only a few kinds). */
+function dispatch(c: Code, kind: Expr, kinds: readonly FunctionBuilder[], job: Expr, chunk: Expr, thread: Expr): void {
   kinds.forEach((fn, k) => {
-    c.if(i32_eq(kind, i32(k)), () => c.call(fn, job, chunk));
+    c.if(i32_eq(kind, i32(k)), () => c.call(fn, job, chunk, thread));
   });
 }

@@ -1,95 +1,28 @@
 /**
- * The kernel module: generated, compiled once per SIMD flavour, instantiated on one shared
- * memory, and wrapped in TypeScript that validates arguments and splits big jobs over threads.
+ * WebAssembly SIMD kernels over tensors stored in one shared memory: argument checks, the
+ * plans that cut big calls into chunks, and the threads that run them. Every plan depends on
+ * the shapes only, never on the number of threads, and chunks never split a sum, so results
+ * are bit-identical whether one or two threads run them.
  */
 import { Arena, createSharedMemory } from "./arena.js";
-import { ModuleBuilder } from "./emitter.js";
-import { detectRelaxedSimd, type SimdFlavour } from "./features.js";
-import { emitGemm, GemmParam, PANEL, TILE_ROWS } from "./gemm.js";
-import { emitIm2col, Im2colParam } from "./im2col.js";
-import { emitRunJob, JOB_BYTES } from "./job.js";
+import { ConvParam } from "./conv.js";
+import { detectRelaxedSimd, detectRelaxedSimdSync, type SimdFlavour } from "./features.js";
+import { GemmParam, GemmSumParam, PANEL, TILE_ROWS } from "./gemm.js";
+import { Im2colParam } from "./im2col.js";
+import { JOB_BYTES } from "./job.js";
+import { compileKernelModule, compileKernelModuleSync, instantiate, instantiateSync, Kind, type KernelExports } from "./module.js";
 import { JobRunner } from "./pool.js";
+import { cacheLines, Scratch } from "./scratch.js";
+import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
-/** Job kinds, in the order {@link emitRunJob} dispatches them. */
-const Kind = { gemm: 0, im2col: 1 } as const;
-
-/** The functions the kernel module exports (pointers are byte offsets into the memory). */
-export interface KernelExports {
-  pack_b(K: number, N: number, B: number, ldb: number, transB: number, Bp: number, p0: number, p1: number): void;
-  gemm_block(
-    i0: number,
-    i1: number,
-    p0: number,
-    p1: number,
-    N: number,
-    K: number,
-    A: number,
-    lda: number,
-    transA: number,
-    Bp: number,
-    C: number,
-    ldc: number,
-    beta: number,
-    mc: number,
-  ): void;
-  im2col(
-    n0: number,
-    n1: number,
-    X: number,
-    C: number,
-    H: number,
-    W: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    dh: number,
-    dw: number,
-    OH: number,
-    OW: number,
-    out: number,
-  ): void;
-  run_job(job: number): number;
-}
-
-/** The binary kernel module for one SIMD flavour (importing a shared memory as env.memory). */
-export function kernelModuleBytes(flavour: SimdFlavour): Uint8Array {
-  const mb = new ModuleBuilder();
-  mb.importMemory("env", "memory", { initial: 1, maximum: 65536, shared: true });
-  const { gemmChunk } = emitGemm(mb, flavour);
-  const { im2colChunk } = emitIm2col(mb);
-  emitRunJob(mb, [gemmChunk, im2colChunk]);
-  return mb.toBytes();
-}
-
-const compiled = new Map<SimdFlavour, Promise<WebAssembly.Module>>();
-
-/** The compiled kernel module for a flavour, compiled once per process. */
-export function compileKernelModule(flavour: SimdFlavour): Promise<WebAssembly.Module> {
-  let module = compiled.get(flavour);
-  if (!module) {
-    const bytes = kernelModuleBytes(flavour);
-    module = (async () => {
-      if (flavour === "relaxed" && !(await detectRelaxedSimd())) {
-        throw new Error("compileKernelModule: relaxed SIMD is not available in this runtime");
-      }
-      return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    })();
-    compiled.set(flavour, module);
-  }
-  return module;
-}
-
-/** Options of {@link createWasmKernels}. */
+/** Options of {@link createWasmKernels} and {@link createWasmKernelsSync}. */
 export interface WasmKernelsOptions {
   /** `auto` (default): relaxed SIMD where the runtime has it, standard SIMD otherwise. */
   simd?: "auto" | SimdFlavour;
   /** Threads per kernel call (default 1); 2 starts one worker (Node only). */
   threads?: 1 | 2;
   /** Storage to run on (default: a new shared memory). Must be `shared: true`. */
-  memory?: WebAssembly.Memory;
+  memory?: WasmMemory;
   /** Allocator of that memory (default: a new one; pass one to share it between instances). */
   arena?: Arena;
   /** GEMMs below this many flops (2·M·N·K) run on the caller alone (default 3e6 ≈ 100 µs). */
@@ -105,15 +38,42 @@ export interface Im2colGeometry {
   readonly dilation?: readonly [number, number];
 }
 
+/** Convolution geometry with groups; `Conv2dParams` fits. */
+export interface ConvGeometry extends Im2colGeometry {
+  readonly groups?: number;
+}
+
+/** An NCHW tensor's shape, or a weight's [O, C/groups, kh, kw]. */
+export type Shape4 = readonly [number, number, number, number];
+
 /** Rows of A kept in L2 while all panels of B pass: about 128 KiB of A. */
 function rowBlockFor(K: number): number {
   const rows = Math.floor(32768 / Math.max(K, 1) / TILE_ROWS) * TILE_ROWS;
   return Math.max(TILE_ROWS, rows);
 }
 
+/**
+ * Up to this many rows, full panels of untransposed B are read in place, not packed: packing
+ * copies K·N floats whatever M is, and few row tiles share the copy. Measured (1 thread):
+ * 20×500×800 is 12% faster in place, 1280×50×500 15% faster packed.
+ */
+const DIRECT_B_MAX_ROWS = 48;
+
 /** Work per chunk of a threaded GEMM: small enough to balance, big enough to amortise a claim. */
 const CHUNK_FLOPS = 0.5e6;
 const MAX_CHUNKS_PER_JOB = 64;
+
+/**
+ * Convolution jobs hand out images in at most this many chunks: enough to balance two
+ * threads when the other core is busy, few enough that claiming one costs nothing.
+ */
+const CONV_CHUNKS = 64;
+
+/** Weight-gradient jobs cut the columns of dW into about this many chunks. */
+const WEIGHT_GRADIENT_CHUNKS = 16;
+
+/** The weight gradient im2cols this many bytes of images at a time (then sums their GEMMs). */
+const WEIGHT_GRADIENT_COLS_BYTES = 4 << 20;
 
 /** How a GEMM is cut into chunks: a grid of row blocks × panel blocks. */
 interface GemmPlan {
@@ -148,38 +108,140 @@ function planGemm(M: number, N: number, K: number, threads: number): GemmPlan {
   };
 }
 
-/**
- * Creates the kernels: picks the SIMD flavour, compiles (once per process), instantiates on
- * the memory and starts the worker for `threads: 2`.
- */
-export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
-  const requested = options.simd ?? "auto";
-  const flavour: SimdFlavour =
-    requested === "auto" ? ((await detectRelaxedSimd()) ? "relaxed" : "standard") : requested;
-  const module = await compileKernelModule(flavour);
+/** A convolution's sizes, checked. */
+interface ConvPlan {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  OH: number;
+  OW: number;
+  groups: number;
+  /** Output channels per group. */
+  Og: number;
+  /** im2col columns per group (C/groups·kh·kw) and in all (C·kh·kw). */
+  K: number;
+  Ktot: number;
+  /** OH·OW. */
+  pixels: number;
+  /** im2col's geometry arguments after X: C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW. */
+  geometry: number[];
+}
+
+function planConv(op: string, xShape: Shape4, wShape: Shape4, p: ConvGeometry): ConvPlan {
+  const [N, C, H, W] = xShape;
+  const [O, Cg, kh, kw] = wShape;
+  const [sh, sw] = p.stride ?? [1, 1];
+  const [ph, pw] = p.padding ?? [0, 0];
+  const [dh, dw] = p.dilation ?? [1, 1];
+  const groups = p.groups ?? 1;
+  const all = [N, C, H, W, O, Cg, kh, kw, sh, sw, ph, pw, dh, dw, groups];
+  const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  const valid =
+    all.every((v) => Number.isInteger(v) && v >= 0) &&
+    Math.min(sh, sw, dh, dw, kh, kw, groups) >= 1 &&
+    Cg * groups === C &&
+    O % groups === 0 &&
+    OH >= 1 &&
+    OW >= 1;
+  if (!valid) {
+    throw new RangeError(
+      `${op}: invalid convolution (input [${xShape.join(",")}], weight [${wShape.join(",")}], stride [${sh},${sw}], padding [${ph},${pw}], dilation [${dh},${dw}], groups ${groups})`,
+    );
+  }
+  const K = Cg * kh * kw;
+  return {
+    N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, groups,
+    Og: O / groups,
+    K,
+    Ktot: K * groups,
+    pixels: OH * OW,
+    geometry: [C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW],
+  };
+}
+
+/** Images per chunk of a convolution job over N images (a function of N alone). */
+function imagesPerChunk(N: number): number {
+  return Math.max(1, Math.ceil(N / CONV_CHUNKS));
+}
+
+/** The SIMD flavour an `auto` request resolves to, synchronously. */
+function flavourSync(requested: WasmKernelsOptions["simd"]): SimdFlavour {
+  if (requested && requested !== "auto") return requested;
+  return detectRelaxedSimdSync() ? "relaxed" : "standard";
+}
+
+/** The arena the options describe, checked to be on a shared memory. */
+function arenaOf(options: WasmKernelsOptions, op: string): Arena {
   const arena = options.arena ?? new Arena(options.memory ?? createSharedMemory());
   if (options.memory && options.memory !== arena.memory) {
-    throw new Error("createWasmKernels: options.memory and options.arena.memory differ");
+    throw new Error(`${op}: options.memory and options.arena.memory differ`);
   }
-  const instance = await WebAssembly.instantiate(module, { env: { memory: arena.memory } });
-  const exports = instance.exports as unknown as KernelExports;
-  const job = arena.alloc(JOB_BYTES);
-  const threads = options.threads ?? 1;
-  const runner = await JobRunner.create(module, arena.memory, exports.run_job, job, {
-    workers: threads - 1,
-    spin: options.spin ?? 4000,
-  });
-  return new WasmKernels(flavour, arena, exports, runner, job, options.parallelMinFlops ?? 3e6);
+  if (!(arena.memory.buffer instanceof SharedArrayBuffer)) {
+    throw new Error(`${op}: the memory must be created with shared: true (see createSharedMemory)`);
+  }
+  return arena;
+}
+
+/**
+ * Creates the kernels synchronously: picks the SIMD flavour, compiles (once per process) and
+ * instantiates on the memory. Calls run on the calling thread at once; with `threads: 2` the
+ * worker comes online a few milliseconds later (`kernels.ready`), which changes no result.
+ * Synchronous compilation is a Node (or worker) affair: browsers refuse it for large modules
+ * on their main thread, where {@link createWasmKernels} is the way.
+ */
+export function createWasmKernelsSync(options: WasmKernelsOptions = {}): WasmKernels {
+  const arena = arenaOf(options, "createWasmKernelsSync");
+  const simd = flavourSync(options.simd);
+  const module = compileKernelModuleSync(simd);
+  return new WasmKernels(simd, arena, instantiateSync(module, arena.memory), module, options);
+}
+
+/** Creates the kernels asynchronously and resolves once every thread is running. */
+export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
+  const arena = arenaOf(options, "createWasmKernels");
+  const requested = options.simd ?? "auto";
+  const simd: SimdFlavour = requested === "auto" ? ((await detectRelaxedSimd()) ? "relaxed" : "standard") : requested;
+  const module = await compileKernelModule(simd);
+  const kernels = new WasmKernels(simd, arena, await instantiate(module, arena.memory), module, options);
+  await kernels.ready;
+  if (kernels.startError !== undefined) {
+    await kernels.dispose();
+    throw kernels.startError;
+  }
+  return kernels;
 }
 
 /** WebAssembly SIMD kernels over tensors stored in one shared memory (byte-offset pointers). */
 export class WasmKernels {
-  /** Packed-B scratch, grown on demand and reused by every call. */
-  private scratch = 0;
-  private scratchBytes = 0;
+  /** Resolves once the worker threads asked for are running (or failed to start: see startError). */
+  readonly ready: Promise<void>;
+  /** Why a worker failed to start, if one did; the kernels then run on fewer threads. */
+  startError: unknown;
+  /** Most threads a call may run on: scratch is laid out for this many. */
+  readonly maxThreads: number;
+  private readonly runner: JobRunner;
+  private readonly job: number;
+  private readonly parallelMinFlops: number;
+  /** Packed B of sgemm, and the packed weight of the input gradient. */
+  private readonly packScratch: Scratch;
+  /** One region per thread (cols, packed panels) for the convolution jobs. */
+  private readonly threadScratch: Scratch;
+  /** im2col of a group of images, for the weight gradient. */
+  private readonly colsScratch: Scratch;
   private disposed = false;
 
-  /** @internal Use {@link createWasmKernels}. */
+  /** @internal Use {@link createWasmKernels} or {@link createWasmKernelsSync}. */
   constructor(
     /** The SIMD flavour the kernels were generated for: `relaxed` (fused multiply-add) or `standard`. */
     readonly simd: SimdFlavour,
@@ -187,17 +249,38 @@ export class WasmKernels {
     readonly arena: Arena,
     /** The raw wasm exports, for callers that manage chunking themselves. */
     readonly exports: KernelExports,
-    private readonly runner: JobRunner,
-    private readonly job: number,
-    private readonly parallelMinFlops: number,
-  ) {}
+    module: WasmModule,
+    options: WasmKernelsOptions,
+  ) {
+    this.maxThreads = options.threads ?? 1;
+    this.parallelMinFlops = options.parallelMinFlops ?? 3e6;
+    this.packScratch = new Scratch(arena);
+    this.threadScratch = new Scratch(arena);
+    this.colsScratch = new Scratch(arena);
+    // two descriptors: the one workers watch, and one for jobs the caller runs alone
+    this.job = arena.alloc(2 * JOB_BYTES);
+    this.runner = new JobRunner(this.job, this.job + JOB_BYTES, arena.memory, exports.run_job);
+    this.ready = this.runner
+      .startWorkers(module, arena.memory, { workers: this.maxThreads - 1, spin: options.spin ?? 4000 })
+      .catch((e: unknown) => {
+        this.startError = e;
+      });
+  }
 
   /** The memory every pointer refers to. */
-  get memory(): WebAssembly.Memory {
+  get memory(): WasmMemory {
     return this.arena.memory;
   }
 
-  /** Threads a large kernel call runs on (1, or 2 when the worker started). */
+  /**
+   * Threaded jobs run so far, their chunks, and how many of those the calling thread ran; jobs
+   * it ran alone, and stalls (see JobRunner).
+   */
+  get stats(): { readonly jobs: number; readonly chunks: number; readonly callerChunks: number; readonly soloJobs: number; readonly stalls: number } {
+    return { ...this.runner.stats };
+  }
+
+  /** Threads a large kernel call runs on now (1, or 2 once the worker is running). */
   get threads(): number {
     return this.runner.threads;
   }
@@ -227,26 +310,27 @@ export class WasmKernels {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`sgemm: ${name} must be a non-negative integer, got ${v}`);
     }
     if (beta !== 0 && beta !== 1) throw new RangeError(`sgemm: beta must be 0 or 1, got ${String(beta)}`);
-    const shapes = `(M=${M}, N=${N}, K=${K}, transA=${transA}, transB=${transB})`;
+    const shapes = () => `(M=${M}, N=${N}, K=${K}, transA=${transA}, transB=${transB})`;
     this.checkMatrix("sgemm", "A", A, transA ? K : M, transA ? M : K, lda, shapes);
     this.checkMatrix("sgemm", "B", B, transB ? N : K, transB ? K : N, ldb, shapes);
     this.checkMatrix("sgemm", "C", C, M, N, ldc, shapes);
     if (M === 0 || N === 0) return;
 
     const panels = Math.ceil(N / PANEL);
-    const Bp = this.packedScratch(K * panels * PANEL * 4);
+    const Bp = this.packScratch.get(K * panels * PANEL * 4);
     const mc = rowBlockFor(K);
     const tA = transA ? 1 : 0;
     const tB = transB ? 1 : 0;
+    const direct = !transB && M <= DIRECT_B_MAX_ROWS ? 1 : 0;
     const ex = this.exports;
     if (this.runner.threads === 1 || 2 * M * N * K < this.parallelMinFlops) {
-      ex.pack_b(K, N, B, ldb, tB, Bp, 0, panels);
-      ex.gemm_block(0, M, 0, panels, N, K, A, lda, tA, Bp, C, ldc, beta, mc);
+      ex.pack_b(K, N, B, ldb, tB, direct, Bp, 0, panels);
+      ex.gemm_block(0, M, 0, panels, N, K, A, lda, tA, B, ldb, direct, Bp, C, ldc, beta, mc);
       return;
     }
     const plan = planGemm(M, N, K, this.runner.threads);
     const packInChunk = plan.rowChunks === 1;
-    if (!packInChunk) ex.pack_b(K, N, B, ldb, tB, Bp, 0, panels);
+    if (!packInChunk) ex.pack_b(K, N, B, ldb, tB, direct, Bp, 0, panels);
     const params: number[] = [];
     params[GemmParam.M] = M;
     params[GemmParam.N] = N;
@@ -266,6 +350,7 @@ export class WasmKernels {
     params[GemmParam.panelsPerChunk] = plan.panelsPerChunk;
     params[GemmParam.panelChunks] = plan.panelChunks;
     params[GemmParam.packInChunk] = packInChunk ? 1 : 0;
+    params[GemmParam.direct] = direct;
     this.runner.run(Kind.gemm, plan.rowChunks * plan.panelChunks, params);
   }
 
@@ -297,13 +382,14 @@ export class WasmKernels {
     if (OH < 1 || OW < 1) {
       throw new RangeError(`im2col: kernel [${kh},${kw}] (dilation [${dh},${dw}]) does not fit input [${shape.join(",")}] with padding [${ph},${pw}]`);
     }
-    const where = `(input [${shape.join(",")}], kernel [${kh},${kw}])`;
+    const where = () => `(input [${shape.join(",")}], kernel [${kh},${kw}])`;
     this.checkMatrix("im2col", "x", x, N * C, H * W, H * W, where);
     this.checkMatrix("im2col", "out", out, N * OH * OW, C * kh * kw, C * kh * kw, where);
     if (N === 0 || C === 0) return [OH, OW];
 
-    const flops = N * OH * OW * C * kh * kw; // one copy per element
-    if (this.runner.threads === 1 || N === 1 || flops < this.parallelMinFlops / 4) {
+    // a copied element costs about what 16 GEMM flops do, so share the same threshold
+    const elements = N * OH * OW * C * kh * kw;
+    if (this.runner.threads === 1 || N === 1 || elements * 16 < this.parallelMinFlops) {
       this.exports.im2col(0, N, x, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, out);
       return [OH, OW];
     }
@@ -331,6 +417,123 @@ export class WasmKernels {
   }
 
   /**
+   * Cross-correlation of NCHW f32 `x` ([N, C, H, W]) with `w` ([O, C/groups, kh, kw]) into
+   * `out` ([N, O, OH, OW]), as PyTorch's conv2d computes it. Per image: im2col into the
+   * thread's scratch, then one GEMM per group that writes the NCHW output in place.
+   */
+  conv2d(x: number, xShape: Shape4, w: number, wShape: Shape4, out: number, p: ConvGeometry = {}): void {
+    this.checkLive("conv2d");
+    const g = planConv("conv2d", xShape, wShape, p);
+    const shapes = () => `(input [${xShape.join(",")}], weight [${wShape.join(",")}])`;
+    this.checkSpan("conv2d", "x", x, g.N * g.C * g.H * g.W, shapes);
+    this.checkSpan("conv2d", "w", w, g.O * g.K, shapes);
+    this.checkSpan("conv2d", "out", out, g.N * g.O * g.pixels, shapes);
+    if (g.N === 0 || g.O === 0) return;
+    const colsBytes = cacheLines(g.pixels * g.Ktot * 4);
+    const stride = cacheLines(colsBytes + Math.ceil(g.pixels / PANEL) * g.K * PANEL * 4);
+    this.runConv(Kind.convForward, g, x, w, out, stride, colsBytes, rowBlockFor(g.K));
+  }
+
+  /**
+   * Gradient of {@link conv2d} with respect to its input: `dx` ([N, C, H, W]) from `dy`
+   * ([N, O, OH, OW]) and `w`. Per image: `dcols = dyᵀ·W` per group into the thread's
+   * scratch, then col2im adds each entry back to its pixel.
+   */
+  conv2dBackwardInput(dy: number, w: number, wShape: Shape4, dx: number, xShape: Shape4, p: ConvGeometry = {}): void {
+    this.checkLive("conv2dBackwardInput");
+    const g = planConv("conv2dBackwardInput", xShape, wShape, p);
+    const shapes = () => `(input [${xShape.join(",")}], weight [${wShape.join(",")}])`;
+    this.checkSpan("conv2dBackwardInput", "dy", dy, g.N * g.O * g.pixels, shapes);
+    this.checkSpan("conv2dBackwardInput", "w", w, g.O * g.K, shapes);
+    this.checkSpan("conv2dBackwardInput", "dx", dx, g.N * g.C * g.H * g.W, shapes);
+    if (g.N === 0 || g.C === 0) return;
+    // every image multiplies by the same W_g: pack each group's panels once, here
+    const panels = Math.ceil(g.K / PANEL);
+    const groupBytes = g.Og * panels * PANEL * 4;
+    const packed = this.packScratch.get(g.groups * groupBytes);
+    for (let group = 0; group < g.groups; group++) {
+      this.exports.pack_b(g.Og, g.K, w + group * g.Og * g.K * 4, g.K, 0, 0, packed + group * groupBytes, 0, panels);
+    }
+    const stride = cacheLines(g.pixels * g.Ktot * 4);
+    this.runConv(Kind.convBackwardInput, g, dx, packed, dy, stride, 0, rowBlockFor(g.Og));
+  }
+
+  /**
+   * Gradient of {@link conv2d} with respect to its weight: `dw` ([O, C/groups, kh, kw]) =
+   * Σ_n dy_n · im2col(x_n) per group. Images are im2col'd a few MiB at a time, then a summed
+   * GEMM adds them into dw image by image; threads split dw's columns, never the sum.
+   */
+  conv2dBackwardWeight(x: number, xShape: Shape4, dy: number, dw: number, wShape: Shape4, p: ConvGeometry = {}): void {
+    this.checkLive("conv2dBackwardWeight");
+    const g = planConv("conv2dBackwardWeight", xShape, wShape, p);
+    const shapes = () => `(input [${xShape.join(",")}], weight [${wShape.join(",")}])`;
+    this.checkSpan("conv2dBackwardWeight", "x", x, g.N * g.C * g.H * g.W, shapes);
+    this.checkSpan("conv2dBackwardWeight", "dy", dy, g.N * g.O * g.pixels, shapes);
+    this.checkSpan("conv2dBackwardWeight", "dw", dw, g.O * g.K, shapes);
+    if (g.O === 0 || g.K === 0) return;
+    if (g.N === 0) {
+      this.arena.f32view(dw, g.O * g.K).fill(0);
+      return;
+    }
+    const imageCols = g.pixels * g.Ktot * 4;
+    const perGroup = Math.min(g.N, Math.max(1, Math.floor(WEIGHT_GRADIENT_COLS_BYTES / imageCols)));
+    const cols = this.colsScratch.get(perGroup * imageCols);
+    const panels = Math.ceil(g.K / PANEL);
+    const panelsPerChunk = Math.ceil(panels / WEIGHT_GRADIENT_CHUNKS);
+    const panelChunks = Math.ceil(panels / panelsPerChunk);
+    const stride = cacheLines(panels * g.pixels * PANEL * 4);
+    const scratch = this.threadScratch.get(stride * this.maxThreads);
+    const params: number[] = [];
+    params[GemmSumParam.M] = g.Og;
+    params[GemmSumParam.N] = g.K;
+    params[GemmSumParam.K] = g.pixels;
+    params[GemmSumParam.lda] = g.pixels;
+    params[GemmSumParam.sA] = g.O * g.pixels * 4;
+    params[GemmSumParam.sAg] = g.Og * g.pixels * 4;
+    params[GemmSumParam.B] = cols;
+    params[GemmSumParam.ldb] = g.Ktot;
+    params[GemmSumParam.sB] = imageCols;
+    params[GemmSumParam.sBg] = g.K * 4;
+    params[GemmSumParam.C] = dw;
+    params[GemmSumParam.ldc] = g.K;
+    params[GemmSumParam.sCg] = g.Og * g.K * 4;
+    params[GemmSumParam.direct] = g.Og <= DIRECT_B_MAX_ROWS ? 1 : 0;
+    params[GemmSumParam.mc] = rowBlockFor(g.pixels);
+    params[GemmSumParam.scratch] = scratch;
+    params[GemmSumParam.scratchStride] = stride;
+    params[GemmSumParam.panelsPerChunk] = panelsPerChunk;
+    params[GemmSumParam.panelChunks] = panelChunks;
+    const imageBytes = g.C * g.H * g.W * 4;
+    for (let n0 = 0; n0 < g.N; n0 += perGroup) {
+      const count = Math.min(perGroup, g.N - n0);
+      this.im2col(x + n0 * imageBytes, [count, g.C, g.H, g.W], [g.kh, g.kw], p, cols);
+      params[GemmSumParam.A] = dy + n0 * g.O * g.pixels * 4;
+      params[GemmSumParam.batch] = count;
+      // the first images overwrite dw, later ones add to it
+      params[GemmSumParam.beta0] = n0 === 0 ? 0 : 1;
+      this.runner.run(Kind.gemmSum, g.groups * panelChunks, params);
+    }
+  }
+
+  /** Runs a convolution job (forward or input gradient) over all images. */
+  private runConv(kind: number, g: ConvPlan, X: number, Wt: number, Y: number, stride: number, packOffset: number, mc: number): void {
+    const perChunk = imagesPerChunk(g.N);
+    const params: number[] = [X, ...g.geometry];
+    params[ConvParam.Wt] = Wt;
+    params[ConvParam.Y] = Y;
+    params[ConvParam.groups] = g.groups;
+    params[ConvParam.Og] = g.Og;
+    params[ConvParam.K] = g.K;
+    params[ConvParam.scratch] = this.threadScratch.get(stride * this.maxThreads);
+    params[ConvParam.scratchStride] = stride;
+    params[ConvParam.packOffset] = packOffset;
+    params[ConvParam.mc] = mc;
+    params[ConvParam.images] = g.N;
+    params[ConvParam.imagesPerChunk] = perChunk;
+    this.runner.run(kind, Math.ceil(g.N / perChunk), params);
+  }
+
+  /**
    * Stops the worker and frees this instance's scratch memory; the memory and arena stay
    * usable. Resolves when the worker has exited (it never keeps the process alive meanwhile).
    */
@@ -338,14 +541,13 @@ export class WasmKernels {
     if (this.disposed) return;
     this.disposed = true;
     await this.runner.dispose();
-    if (this.scratch !== 0) this.arena.free(this.scratch);
+    for (const s of [this.packScratch, this.threadScratch, this.colsScratch]) s.release();
     this.arena.free(this.job);
-    this.scratch = 0;
   }
 
-  /** `using kernels = await createWasmKernels()` disposes at scope exit. */
-  [Symbol.dispose](): void {
-    void this.dispose();
+  /** `await using kernels = await createWasmKernels()` disposes at scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 
   private checkLive(op: string): void {
@@ -353,27 +555,24 @@ export class WasmKernels {
   }
 
   /** A rows×cols matrix with row stride ld at ptr must lie inside the memory. */
-  private checkMatrix(op: string, name: string, ptr: number, rows: number, cols: number, ld: number, shapes: string): void {
-    if (!Number.isInteger(ld) || ld < Math.max(cols, 1)) {
-      throw new RangeError(`${op}: leading dimension of ${name} is ${ld}, expected an integer >= ${Math.max(cols, 1)} ${shapes}`);
+  private checkMatrix(op: string, name: string, ptr: number, rows: number, cols: number, ld: number, shapes: () => string): void {
+    // an empty matrix is never read, so its leading dimension does not matter
+    const empty = rows === 0 || cols === 0;
+    if (!Number.isInteger(ld) || ld < (empty ? 0 : cols)) {
+      throw new RangeError(`${op}: leading dimension of ${name} is ${ld}, expected an integer >= ${cols} ${shapes()}`);
     }
-    if (!Number.isInteger(ptr) || ptr < 0 || ptr % 4 !== 0) {
-      throw new RangeError(`${op}: ${name} = ${ptr} is not a 4-byte-aligned offset ${shapes}`);
-    }
-    const bytes = rows === 0 || cols === 0 ? 0 : ((rows - 1) * ld + cols) * 4;
-    const size = this.memory.buffer.byteLength;
-    if (ptr + bytes > size) {
-      throw new RangeError(`${op}: ${name} spans bytes [${ptr}, ${ptr + bytes}) beyond the memory's ${size} ${shapes}`);
-    }
+    this.checkSpan(op, name, ptr, empty ? 0 : (rows - 1) * ld + cols, shapes);
   }
 
-  /** The packed-B scratch block, reallocated only when a call needs more. */
-  private packedScratch(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratch !== 0) this.arena.free(this.scratch);
-      this.scratchBytes = Math.max(bytes, this.scratchBytes * 2);
-      this.scratch = this.arena.alloc(this.scratchBytes);
+  /** `floats` floats at byte offset ptr must lie inside the memory. */
+  private checkSpan(op: string, name: string, ptr: number, floats: number, shapes: () => string): void {
+    if (!Number.isInteger(ptr) || ptr < 0 || ptr % 4 !== 0) {
+      throw new RangeError(`${op}: ${name} = ${ptr} is not a 4-byte-aligned offset ${shapes()}`);
     }
-    return this.scratch;
+    const end = ptr + floats * 4;
+    const size = this.memory.buffer.byteLength;
+    if (end > size) {
+      throw new RangeError(`${op}: ${name} spans bytes [${ptr}, ${end}) beyond the memory's ${size} ${shapes()}`);
+    }
   }
 }

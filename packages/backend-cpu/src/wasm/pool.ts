@@ -8,6 +8,8 @@
  * the job take the time one thread needs, never longer.
  */
 import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
+import { importNodeBuiltin } from "./node.js";
+import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
 /** Word indices (Int32Array) of the job fields used from JS. */
 const W = {
@@ -26,7 +28,7 @@ const W = {
  */
 const WORKER_SOURCE = `"use strict";
 const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, job, spin } = workerData;
+const { module, memory, job, spin, thread } = workerData;
 const { run_job } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const w = new Int32Array(memory.buffer, job, ${JOB_BYTES / 4});
 let seen = -1;
@@ -41,7 +43,7 @@ for (;;) {
   if (Atomics.load(w, ${W.stop}) !== 0) break;
   seen = v >>> 16;
   try {
-    if (run_job(job) !== 0) Atomics.notify(w, ${W.done});
+    if ((run_job(job, thread) & 1) !== 0) Atomics.notify(w, ${W.done});
   } catch (e) {
     Atomics.store(w, ${W.error}, 1);
     Atomics.notify(w, ${W.done});
@@ -49,6 +51,17 @@ for (;;) {
   }
 }
 `;
+
+/**
+ * A threaded job whose caller, done with its own chunks, waited more than this share of the
+ * job's time (and at least STALL_MIN_MS) for a worker has stalled: the worker was most likely
+ * descheduled holding a chunk, as happens when other processes keep the cores busy. The next
+ * SOLO_JOBS jobs then run on the caller alone (which changes no result), and the worker is
+ * tried again after them. On an idle machine a caller waits at most about one chunk.
+ */
+const STALL_SHARE = 0.25;
+const STALL_MIN_MS = 0.2;
+const SOLO_JOBS = 16;
 
 /** The minimal view of a Node `Worker` this module needs (keeps `node:` types out of the API). */
 interface WorkerHandle {
@@ -58,7 +71,11 @@ interface WorkerHandle {
   on(event: "error", listener: (error: unknown) => void): void;
 }
 
-/** Options of {@link JobRunner.create}. */
+interface WorkerThreads {
+  Worker: new (source: string, options: { eval: boolean; workerData: unknown }) => WorkerHandle;
+}
+
+/** Options of {@link JobRunner.startWorkers}. */
 export interface JobRunnerOptions {
   /** Worker threads to start besides the caller (0: run every job on the caller). */
   workers: number;
@@ -66,69 +83,89 @@ export interface JobRunnerOptions {
   spin: number;
 }
 
-/** Publishes jobs in a job descriptor and runs them with the caller and its workers. */
+/**
+ * Publishes jobs in a job descriptor and runs them with the caller and its workers.
+ *
+ * A runner starts with the caller alone and takes on workers as they come online
+ * ({@link startWorkers}): a worker counts only once its "ready" message has been handled,
+ * which happens between two JavaScript tasks, never during a job. Kernels split work so that
+ * results do not depend on the number of threads, so a worker joining changes no number.
+ */
 export class JobRunner {
   private readonly words: Int32Array;
   private disposed = false;
+  private failure: unknown;
+  /** Every worker started, online or not (all are terminated by dispose). */
+  private readonly started: WorkerHandle[] = [];
+  /** Workers that reported ready. */
+  private online = 0;
+  /** Jobs left to run on the caller alone after a stall. */
+  private soloJobsLeft = 0;
+  private readonly soloWords: Int32Array;
+  /**
+   * Counters for tuning and tests: threaded jobs, their chunks and the chunks the caller ran
+   * itself; jobs the caller ran alone; stalls (jobs whose caller waited long for a worker).
+   */
+  readonly stats = { jobs: 0, chunks: 0, callerChunks: 0, soloJobs: 0, stalls: 0 };
 
-  private constructor(
+  /**
+   * `job` and `soloJob` are JOB_BYTES blocks in `memory`: the descriptor workers watch, and
+   * one for jobs the caller runs alone. `runJob` is the caller's instance of `run_job`.
+   */
+  constructor(
     private readonly job: number,
-    memory: WebAssembly.Memory,
-    private readonly runJob: (job: number) => number,
-    private readonly workers: readonly WorkerHandle[],
+    private readonly soloJob: number,
+    memory: WasmMemory,
+    private readonly runJob: (job: number, thread: number) => number,
   ) {
-    // the descriptor is allocated before any later grow, so this view stays valid
+    // the descriptors are allocated before any later grow, so these views stay valid
     this.words = new Int32Array(memory.buffer, job, JOB_BYTES / 4);
+    this.soloWords = new Int32Array(memory.buffer, soloJob, JOB_BYTES / 4);
+    this.words.fill(0);
+    this.soloWords.fill(0);
   }
 
   /**
    * Starts `options.workers` workers (Node only; none elsewhere) on the compiled module and
-   * shared memory, and resolves once they are running. `job` is a JOB_BYTES block in memory.
+   * shared memory. Each is used from the moment it is ready; the promise settles when all
+   * are, and rejects if one failed to start (the runner then goes on without it). Workers
+   * are numbered 1.. (the caller is thread 0) for kernels that give each thread scratch.
    */
-  static async create(
-    module: WebAssembly.Module,
-    memory: WebAssembly.Memory,
-    runJob: (job: number) => number,
-    job: number,
-    options: JobRunnerOptions,
-  ): Promise<JobRunner> {
-    new Int32Array(memory.buffer, job, JOB_BYTES / 4).fill(0);
-    const workers: WorkerHandle[] = [];
-    const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
-    if (options.workers > 0 && isNode) {
-      const { Worker } = await import("node:worker_threads");
-      const ready: Promise<void>[] = [];
-      for (let i = 0; i < options.workers; i++) {
-        const worker = new Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { module, memory, job, spin: options.spin },
-        }) as unknown as WorkerHandle;
-        // a worker must never keep the process alive
-        worker.unref();
-        ready.push(
-          new Promise<void>((resolve, reject) => {
-            worker.once("message", () => resolve());
-            worker.once("error", reject);
-            worker.once("exit", (code) => reject(new Error(`kernel worker exited with code ${String(code)}`)));
-          }),
-        );
-        // after start-up an error only means fewer threads; the caller finishes every job
-        worker.on("error", () => {});
-        workers.push(worker);
-      }
-      try {
-        await Promise.all(ready);
-      } catch (e) {
-        for (const worker of workers) void worker.terminate();
-        throw e;
-      }
+  async startWorkers(module: WasmModule, memory: WasmMemory, options: JobRunnerOptions): Promise<void> {
+    if (options.workers <= 0) return;
+    const threads = await importNodeBuiltin<WorkerThreads>("node:worker_threads");
+    if (!threads || this.disposed) return;
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < options.workers; i++) {
+      const worker = new threads.Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, job: this.job, spin: options.spin, thread: this.started.length + 1 },
+      });
+      // a worker must never keep the process alive
+      worker.unref();
+      this.started.push(worker);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.once("message", () => {
+            if (!this.disposed) this.online++;
+            resolve();
+          });
+          worker.once("error", reject);
+          worker.once("exit", (code) => reject(new Error(`kernel worker exited with code ${String(code)}`)));
+        }).catch((e: unknown) => {
+          void worker.terminate();
+          throw e;
+        }),
+      );
+      // after start-up an error only means fewer threads; the caller finishes every job
+      worker.on("error", () => {});
     }
-    return new JobRunner(job, memory, runJob, workers);
+    await Promise.all(ready);
   }
 
-  /** Number of threads that run a job: the caller plus the workers. */
+  /** Number of threads that run a job now: the caller plus the workers that are ready. */
   get threads(): number {
-    return 1 + this.workers.length;
+    return 1 + this.online;
   }
 
   /**
@@ -137,36 +174,82 @@ export class JobRunner {
    */
   run(kind: number, chunks: number, params: readonly number[]): void {
     if (this.disposed) throw new Error("JobRunner.run: the runner was disposed");
+    if (this.failure !== undefined) {
+      throw new Error(`JobRunner.run: an earlier job trapped (${String(this.failure)}); create new kernels`);
+    }
     if (params.length > JOB_PARAM_SLOTS) {
       throw new RangeError(`JobRunner.run: ${params.length} parameters, at most ${JOB_PARAM_SLOTS} fit`);
     }
     if (!(chunks >= 1 && chunks < CLOSED)) {
       throw new RangeError(`JobRunner.run: chunk count ${chunks} is outside [1, ${CLOSED - 1}]`);
     }
+    if (this.online === 0 || this.soloJobsLeft > 0) {
+      this.soloJobsLeft = Math.max(0, this.soloJobsLeft - 1);
+      this.runSolo(kind, chunks, params);
+      return;
+    }
+    const start = performance.now();
     const w = this.words;
     const seq = Atomics.load(w, W.work) >>> 16;
     // close the previous job so nobody claims a chunk while the parameters change
     Atomics.store(w, W.work, (seq << 16) | CLOSED);
-    for (let k = 0; k < params.length; k++) w[W.params + k] = params[k]!;
-    w[W.kind] = kind;
-    w[W.chunks] = chunks;
-    Atomics.store(w, W.done, 0);
-    Atomics.store(w, W.error, 0);
+    this.describe(w, kind, chunks, params);
     // publishing (a sequentially consistent store) makes the plain writes above visible
     Atomics.store(w, W.work, ((seq + 1) & 0x7fff) << 16);
-    if (this.workers.length > 0) Atomics.notify(w, W.work);
+    Atomics.notify(w, W.work);
 
-    this.runJob(this.job);
+    let callerChunks: number;
+    try {
+      callerChunks = this.runJob(this.job, 0) >>> 1;
+    } catch (e) {
+      // a trap leaves chunks unfinished that a worker may still be running; a later job
+      // could count them as its own, so this runner takes no more jobs
+      Atomics.store(w, W.work, (Atomics.load(w, W.work) & 0xffff0000) | CLOSED);
+      this.failure = e;
+      throw e;
+    }
+    this.stats.jobs++;
+    this.stats.chunks += chunks;
+    this.stats.callerChunks += callerChunks;
 
     // wait for chunks other threads still hold: they are in flight, so spin, then sleep
+    const waitStart = performance.now();
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(w, W.done);
-      if (done === chunks) return;
+      if (done === chunks) break;
       if (Atomics.load(w, W.error) !== 0) {
         throw new Error(`JobRunner.run: a kernel worker failed during a job of kind ${kind}`);
       }
       if (spins > 20_000) Atomics.wait(w, W.done, done, 10);
     }
+    const end = performance.now();
+    if (end - waitStart > STALL_MIN_MS && end - waitStart > STALL_SHARE * (end - start)) {
+      this.stats.stalls++;
+      this.soloJobsLeft = SOLO_JOBS;
+    }
+  }
+
+  /** A job on the caller alone, in a descriptor no worker watches. */
+  private runSolo(kind: number, chunks: number, params: readonly number[]): void {
+    const w = this.soloWords;
+    w[W.work] = 0;
+    this.describe(w, kind, chunks, params);
+    try {
+      this.runJob(this.soloJob, 0);
+    } catch (e) {
+      this.failure = e;
+      throw e;
+    }
+    this.stats.soloJobs++;
+  }
+
+  /** Writes a job's kind, chunk count and parameters, and clears its counters. */
+  private describe(w: Int32Array, kind: number, chunks: number, params: readonly number[]): void {
+    for (let k = 0; k < params.length; k++) w[W.params + k] = params[k]!;
+    w[W.kind] = kind;
+    w[W.chunks] = chunks;
+    Atomics.store(w, W.done, 0);
+    Atomics.store(w, W.error, 0);
   }
 
   /**
@@ -181,6 +264,7 @@ export class JobRunner {
     const seq = Atomics.load(w, W.work) >>> 16;
     Atomics.store(w, W.work, (((seq + 1) & 0x7fff) << 16) | CLOSED);
     Atomics.notify(w, W.work);
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    this.online = 0;
+    await Promise.all(this.started.map((worker) => worker.terminate()));
   }
 }
