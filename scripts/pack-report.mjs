@@ -12,7 +12,9 @@ const packages = readdirSync(join(root, "packages"));
 for (const p of packages) execFileSync("pnpm", ["pack", "--pack-destination", dir], { cwd: join(root, "packages", p), stdio: "pipe" });
 console.log("package                              packed     files");
 for (const f of readdirSync(dir).sort()) {
-  const files = execFileSync("tar", ["-tzf", join(dir, f)], { encoding: "utf8" }).trim().split("\n").length;
+  const files = execFileSync("tar", ["-tzf", join(dir, f)], { encoding: "utf8" })
+    .trim()
+    .split("\n").length;
   const kb = (statSync(join(dir, f)).size / 1024).toFixed(1);
   console.log(`${f.padEnd(36)} ${`${kb} KB`.padStart(9)} ${String(files).padStart(8)}`);
 }

@@ -38,7 +38,10 @@ function stats(rates: number[], itersPerRep: number): Stats {
 /** Runs `step` until `seconds` pass (at least `minIters`), reps times after a warm-up; images/s. */
 async function measure(batch: number, step: (i: number) => T.Tensor, minIters: number): Promise<Stats> {
   // Warm-up: compile kernels, fill pools, let V8 optimise.
-  for (let i = 0; i < 2; i++) await step(i).data().then(() => {});
+  for (let i = 0; i < 2; i++)
+    await step(i)
+      .data()
+      .then(() => {});
   // Size the reps from one timed probe so each lasts about `seconds`.
   const t0 = performance.now();
   const probe = step(0);

@@ -54,7 +54,12 @@ export function runBackward(root: Tensor, seed: Tensor | undefined, options: Bac
   const op = "backward";
   const rootNode = root.gradNode as Node | null;
   if (!rootNode) {
-    throw new TesseraError(op, root.requiresGrad ? "this tensor is a leaf: there is nothing to differentiate through" : "this tensor does not require gradients (no input of the ops that made it had requiresGrad set, or it was computed under noGrad)");
+    throw new TesseraError(
+      op,
+      root.requiresGrad
+        ? "this tensor is a leaf: there is nothing to differentiate through"
+        : "this tensor does not require gradients (no input of the ops that made it had requiresGrad set, or it was computed under noGrad)",
+    );
   }
   if (rootNode.nonDifferentiable) throw new TesseraError(op, rootNode.nonDifferentiable);
   if (!seed && root.size !== 1) {
@@ -75,7 +80,10 @@ export function runBackward(root: Tensor, seed: Tensor | undefined, options: Bac
         grads.delete(node);
         if (node.freed) {
           g.dispose();
-          throw new TesseraError(op, `the graph through ${node.op} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to keep it`);
+          throw new TesseraError(
+            op,
+            `the graph through ${node.op} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to keep it`,
+          );
         }
         const rule = gradientRules[node.op]!;
         const inputGrads = T.tidy(() => rule({ inputs: node.inputs, output: node.output!, attrs: node.attrs }, g));

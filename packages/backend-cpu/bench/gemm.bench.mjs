@@ -39,23 +39,73 @@ function jsGemm(M, N, K, a, b, c) {
   const M4 = M - (M % 4);
   const N4 = N - (N % 4);
   for (let i = 0; i < M4; i += 4) {
-    const r0 = i * K, r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
+    const r0 = i * K,
+      r1 = r0 + K,
+      r2 = r1 + K,
+      r3 = r2 + K;
     for (let j = 0; j < N4; j += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0,
+        c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0,
+        c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       for (let k = 0, bk = j; k < K; k++, bk += N) {
-        const b0 = b[bk], b1 = b[bk + 1], b2 = b[bk + 2], b3 = b[bk + 3];
-        const a0 = a[r0 + k], a1 = a[r1 + k], a2 = a[r2 + k], a3 = a[r3 + k];
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        const b0 = b[bk],
+          b1 = b[bk + 1],
+          b2 = b[bk + 2],
+          b3 = b[bk + 3];
+        const a0 = a[r0 + k],
+          a1 = a[r1 + k],
+          a2 = a[r2 + k],
+          a3 = a[r3 + k];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
       let o = i * N + j;
-      c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += N;
-      c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += N;
-      c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += N;
-      c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+      c[o] = c00;
+      c[o + 1] = c01;
+      c[o + 2] = c02;
+      c[o + 3] = c03;
+      o += N;
+      c[o] = c10;
+      c[o + 1] = c11;
+      c[o + 2] = c12;
+      c[o + 3] = c13;
+      o += N;
+      c[o] = c20;
+      c[o + 1] = c21;
+      c[o + 2] = c22;
+      c[o + 3] = c23;
+      o += N;
+      c[o] = c30;
+      c[o + 1] = c31;
+      c[o + 2] = c32;
+      c[o + 3] = c33;
     }
   }
   // ragged edges: plain dot products
@@ -114,7 +164,12 @@ if (GRADS) {
 
 const arena = new Arena(createSharedMemory());
 const variants = [];
-for (const [simd, threads] of [["standard", 1], ["relaxed", 1], ["standard", 2], ["relaxed", 2]]) {
+for (const [simd, threads] of [
+  ["standard", 1],
+  ["relaxed", 1],
+  ["standard", 2],
+  ["relaxed", 2],
+]) {
   variants.push({ label: `wasm ${simd}, ${threads} thread${threads > 1 ? "s" : ""}`, k: await createWasmKernels({ simd, threads, arena }) });
 }
 

@@ -30,7 +30,15 @@ const REPS = Number(option("reps", "3"));
 
 /** LeNet-5's parameters, drawn from a seeded generator. */
 function lenet(rng) {
-  const u = (shape, bound) => T.tensor(rng.uniform(-bound, bound, shape.reduce((a, b) => a * b, 1)), { shape });
+  const u = (shape, bound) =>
+    T.tensor(
+      rng.uniform(
+        -bound,
+        bound,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      { shape },
+    );
   const params = {
     w1: u([20, 1, 5, 5], Math.sqrt(3 / 25)),
     b1: T.zeros([20]),
@@ -106,9 +114,25 @@ async function imagesPerSecond(batch, step) {
 /** Milliseconds per call of each of LeNet's heavy ops and a few elementwise ones, at batch B. */
 function opTimes(B) {
   const r = new T.RandomState(2);
-  const t = (shape) => T.tensor(r.uniform(-1, 1, shape.reduce((a, b) => a * b, 1)), { shape });
+  const t = (shape) =>
+    T.tensor(
+      r.uniform(
+        -1,
+        1,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      { shape },
+    );
   const [x, w1, w2, h0, x2, h1, a3, w3, d3] = [
-    [B, 1, 28, 28], [20, 1, 5, 5], [50, 20, 5, 5], [B, 20, 24, 24], [B, 20, 12, 12], [B, 50, 8, 8], [B, 800], [500, 800], [B, 500],
+    [B, 1, 28, 28],
+    [20, 1, 5, 5],
+    [50, 20, 5, 5],
+    [B, 20, 24, 24],
+    [B, 20, 12, 12],
+    [B, 50, 8, 8],
+    [B, 800],
+    [500, 800],
+    [B, 500],
   ].map(t);
   const ops = {
     "conv1 forward": () => T.conv2d(x, w1),

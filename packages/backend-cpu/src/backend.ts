@@ -106,8 +106,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     ready: async () => {
       await wk?.ready;
     },
-    arena: () =>
-      arena && { bytesInUse: arena.bytesInUse, liveBlocks: arena.liveBlocks, pooledBytes: arena.pooledBytes, capacity: arena.capacity },
+    arena: () => arena && { bytesInUse: arena.bytesInUse, liveBlocks: arena.liveBlocks, pooledBytes: arena.pooledBytes, capacity: arena.capacity },
     kernelStats: () => wk?.stats,
     alloc(size, dtype) {
       buffers++;

@@ -26,7 +26,11 @@ export function forEachRow(
     }
   }
   if (dims.length === 0) {
-    row(1, [...offsets], strides.map(() => 0));
+    row(
+      1,
+      [...offsets],
+      strides.map(() => 0),
+    );
     return;
   }
   const r = dims.length;

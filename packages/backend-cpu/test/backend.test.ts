@@ -89,7 +89,10 @@ describe("storage in the shared memory", () => {
       const capacity = backend.arena()!.capacity;
       const big = T.zeros([4, 1024, 1024]); // 16 MiB: the memory must grow
       expect(backend.arena()!.capacity).toBeGreaterThan(capacity);
-      expect(await T.matmul(a, a).array()).toEqual([[7, 10], [15, 22]]);
+      expect(await T.matmul(a, a).array()).toEqual([
+        [7, 10],
+        [15, 22],
+      ]);
       T.dispose([a, big]);
     });
   });

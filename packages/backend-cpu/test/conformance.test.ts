@@ -5,7 +5,8 @@ import { type CpuBackendOptions, createCpuBackend } from "../src/backend.js";
 /** A backend of these options, with every thread it asked for running. */
 async function started(options: CpuBackendOptions) {
   const backend = createCpuBackend(options);
-  if (backend.engine !== (options.kernels ?? "wasm")) throw new Error(`expected the ${options.kernels ?? "wasm"} kernels, got ${backend.engine}: ${backend.fallbackReason}`);
+  if (backend.engine !== (options.kernels ?? "wasm"))
+    throw new Error(`expected the ${options.kernels ?? "wasm"} kernels, got ${backend.engine}: ${backend.fallbackReason}`);
   await backend.ready();
   if (backend.threads !== (options.threads ?? backend.threads)) throw new Error(`expected ${options.threads} threads, got ${backend.threads}`);
   return backend;

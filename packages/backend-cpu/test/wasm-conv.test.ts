@@ -82,7 +82,12 @@ describe("wasm convolutions", () => {
         expect(relativeError(outs[0]!, ref), name).toBeLessThan(1e-5);
         expect(bitDifferences(outs[1]!, outs[0]!), `${name}: 2 threads vs 1`).toBe(0);
       };
-      check("conv2d", size(ys), (k, out) => k.conv2d(x.ptr, c.x, w.ptr, c.w, out, c.p), (out) => conv2d(x.view, c.x, w.view, c.w, out, ys, c.p));
+      check(
+        "conv2d",
+        size(ys),
+        (k, out) => k.conv2d(x.ptr, c.x, w.ptr, c.w, out, c.p),
+        (out) => conv2d(x.view, c.x, w.view, c.w, out, ys, c.p),
+      );
       check(
         "conv2dBackwardInput",
         size(c.x),

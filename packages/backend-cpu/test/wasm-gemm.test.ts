@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  Arena,
-  createSharedMemory,
-  createWasmKernels,
-  detectRelaxedSimd,
-  sizeClass,
-  WASM_PAGE_BYTES,
-  type WasmKernels,
-} from "../src/wasm/index.js";
+import { Arena, createSharedMemory, createWasmKernels, detectRelaxedSimd, sizeClass, WASM_PAGE_BYTES, type WasmKernels } from "../src/wasm/index.js";
 import { sleb128, uleb128 } from "../src/wasm/emitter.js";
 import { bitDifferences, fillRandom } from "./helpers.js";
 
@@ -189,7 +181,7 @@ describe("Arena", () => {
     expect(before[1]).toBe(42);
     before[2] = 7;
     expect(after[2]).toBe(7);
-    arena.f32view(big, 40 * WASM_PAGE_BYTES / 4).fill(1); // the new block is addressable
+    arena.f32view(big, (40 * WASM_PAGE_BYTES) / 4).fill(1); // the new block is addressable
     expect(() => arena.alloc(8192 * WASM_PAGE_BYTES)).toThrow(/cannot grow/);
   });
 });
@@ -389,8 +381,7 @@ describe("wasm im2col", () => {
         for (let oh = 0; oh < OH; oh++)
           for (let ow = 0; ow < OH; ow++) {
             let s = 0;
-            for (let i = 0; i < KH; i++)
-              for (let j = 0; j < KH; j++) s += xv[(n * H + oh + i) * W + ow + j]! * wv[co * KH * KH + i * KH + j]!;
+            for (let i = 0; i < KH; i++) for (let j = 0; j < KH; j++) s += xv[(n * H + oh + i) * W + ow + j]! * wv[co * KH * KH + i * KH + j]!;
             // GEMM output is [n, oh, ow, co]
             err = Math.max(err, Math.abs(yv[((n * OH + oh) * OH + ow) * CO + co]! - s));
           }

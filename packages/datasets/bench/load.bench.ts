@@ -24,30 +24,50 @@ await timed('loadMnist({ pixels: "float32" }) warm', () => loadMnist({ pixels: "
 const mnist = await loadMnist();
 
 describe("MNIST", () => {
-  bench("loadMnist() (uint8)", async () => {
-    await loadMnist();
-  }, { iterations: 10, time: 0 });
+  bench(
+    "loadMnist() (uint8)",
+    async () => {
+      await loadMnist();
+    },
+    { iterations: 10, time: 0 },
+  );
 
-  bench('loadMnist({ pixels: "float32" })', async () => {
-    await loadMnist({ pixels: "float32" });
-  }, { iterations: 5, time: 0 });
+  bench(
+    'loadMnist({ pixels: "float32" })',
+    async () => {
+      await loadMnist({ pixels: "float32" });
+    },
+    { iterations: 5, time: 0 },
+  );
 
-  bench("convert one epoch of train to float32, batches of 500", () => {
-    const out = new Float32Array(500 * 784);
-    for (let s = 0; s < mnist.train.count; s += 500) mnist.train.rangeToFloat32(s, s + 500, out);
-  }, { iterations: 10, time: 0 });
+  bench(
+    "convert one epoch of train to float32, batches of 500",
+    () => {
+      const out = new Float32Array(500 * 784);
+      for (let s = 0; s < mnist.train.count; s += 500) mnist.train.rangeToFloat32(s, s + 500, out);
+    },
+    { iterations: 10, time: 0 },
+  );
 
-  bench("one epoch of tensor batches of 500 (in order)", () => {
-    for (const { x, y } of batches(mnist.train, { batchSize: 500 })) {
-      x.dispose();
-      y.dispose();
-    }
-  }, { iterations: 5, time: 0 });
+  bench(
+    "one epoch of tensor batches of 500 (in order)",
+    () => {
+      for (const { x, y } of batches(mnist.train, { batchSize: 500 })) {
+        x.dispose();
+        y.dispose();
+      }
+    },
+    { iterations: 5, time: 0 },
+  );
 
-  bench("one epoch of tensor batches of 500 (shuffled)", () => {
-    for (const { x, y } of batches(mnist.train, { batchSize: 500, shuffle: true, seed: 1 })) {
-      x.dispose();
-      y.dispose();
-    }
-  }, { iterations: 5, time: 0 });
+  bench(
+    "one epoch of tensor batches of 500 (shuffled)",
+    () => {
+      for (const { x, y } of batches(mnist.train, { batchSize: 500, shuffle: true, seed: 1 })) {
+        x.dispose();
+        y.dispose();
+      }
+    },
+    { iterations: 5, time: 0 },
+  );
 });

@@ -195,10 +195,7 @@ export class IdxDecoder {
     const magic = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
     if (this.headLength === 4) {
       if (h[0] !== 0 || h[1] !== 0) {
-        this.fail(
-          `not an IDX file: magic number ${hex32(magic)} does not start with two zero bytes` +
-            (isGzip(h) ? " (gzip data inside gzip?)" : ""),
-        );
+        this.fail(`not an IDX file: magic number ${hex32(magic)} does not start with two zero bytes` + (isGzip(h) ? " (gzip data inside gzip?)" : ""));
       }
       const info = BY_CODE.get(h[2]);
       if (info === undefined) {
@@ -212,9 +209,7 @@ export class IdxDecoder {
       if ((wantType !== undefined && wantType !== info.dtype) || (wantDims !== undefined && wantDims !== ndim)) {
         const wt = wantType ?? info.dtype;
         const wd = wantDims ?? ndim;
-        this.fail(
-          `wrong magic number ${hex32(magic)} (${describe(info.dtype, ndim)}); expected ${hex32(idxMagic(wt, wd))} (${describe(wt, wd)})`,
-        );
+        this.fail(`wrong magic number ${hex32(magic)} (${describe(info.dtype, ndim)}); expected ${hex32(idxMagic(wt, wd))} (${describe(wt, wd)})`);
       }
       this.info = info;
       if (this.headerNeed() > 4) return;
@@ -238,11 +233,7 @@ export class IdxDecoder {
     try {
       this.out = new Uint8Array(new ArrayBuffer(dataBytes));
     } catch (cause) {
-      throw new DatasetError(
-        this.name,
-        `cannot allocate ${dataBytes} bytes for shape [${shape.join(",")}] of ${info.dtype}`,
-        { cause },
-      );
+      throw new DatasetError(this.name, `cannot allocate ${dataBytes} bytes for shape [${shape.join(",")}] of ${info.dtype}`, { cause });
     }
     this.hdr = header;
   }
@@ -253,9 +244,7 @@ export class IdxDecoder {
     const hdr = this.hdr;
     if (hdr === undefined) {
       if (this.received === 0) this.fail("not an IDX file: the file is empty");
-      this.fail(
-        `not an IDX file: ${this.received} byte${this.received === 1 ? "" : "s"}, too short for an IDX header (${this.headerNeed()} bytes)`,
-      );
+      this.fail(`not an IDX file: ${this.received} byte${this.received === 1 ? "" : "s"}, too short for an IDX header (${this.headerNeed()} bytes)`);
     }
     const out = this.out!;
     if (this.filled < out.length) {
@@ -316,10 +305,7 @@ export async function readIdx(path: string, expect: IdxExpectation = {}): Promis
             `truncated: header promises shape [${h.shape.join(",")}] of ${h.dtype} = ${h.dataBytes} bytes of data, but the file holds only ${size - h.headerBytes}`,
           );
         }
-        throw new DatasetError(
-          path,
-          `holds more data than its header describes: ${size - total} bytes after shape [${h.shape.join(",")}] of ${h.dtype}`,
-        );
+        throw new DatasetError(path, `holds more data than its header describes: ${size - total} bytes after shape [${h.shape.join(",")}] of ${h.dtype}`);
       }
       if (gz && total > size * MAX_DEFLATE_RATIO + 1024) {
         throw new DatasetError(
@@ -417,10 +403,7 @@ export function encodeIdx(input: IdxInput): Uint8Array {
     count *= s;
   }
   if (count !== data.length) {
-    throw new DatasetError(
-      undefined,
-      `encodeIdx: shape [${shape.join(",")}] holds ${count} elements but data has ${data.length}`,
-    );
+    throw new DatasetError(undefined, `encodeIdx: shape [${shape.join(",")}] holds ${count} elements but data has ${data.length}`);
   }
   const headerBytes = 4 + 4 * shape.length;
   const out = new Uint8Array(headerBytes + count * info.bytes);

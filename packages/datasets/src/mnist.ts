@@ -39,20 +39,10 @@ export class ImageSplit {
   /** The images as float32 in [0, 1], when converted once (`toFloat32()` or `pixels: "float32"`). */
   readonly pixels: Float32Array | undefined;
 
-  constructor(
-    name: string,
-    images: Uint8Array,
-    labels: Int32Array,
-    height: number,
-    width: number,
-    pixels?: Float32Array,
-  ) {
+  constructor(name: string, images: Uint8Array, labels: Int32Array, height: number, width: number, pixels?: Float32Array) {
     const size = height * width;
     if (images.length !== labels.length * size) {
-      throw new DatasetError(
-        undefined,
-        `split ${name}: ${images.length} image bytes do not make ${labels.length} images of ${height}x${width}`,
-      );
+      throw new DatasetError(undefined, `split ${name}: ${images.length} image bytes do not make ${labels.length} images of ${height}x${width}`);
     }
     if (pixels !== undefined && pixels.length !== images.length) {
       throw new DatasetError(undefined, `split ${name}: pixels has ${pixels.length} elements, images ${images.length}`);
@@ -242,16 +232,10 @@ interface Pair {
 }
 
 async function readPair(imagesFile: string, labelsFile: string): Promise<Pair> {
-  const [img, lab] = await Promise.all([
-    readIdx(imagesFile, { dtype: "uint8", ndim: 3 }),
-    readIdx(labelsFile, { dtype: "uint8", ndim: 1 }),
-  ]);
+  const [img, lab] = await Promise.all([readIdx(imagesFile, { dtype: "uint8", ndim: 3 }), readIdx(labelsFile, { dtype: "uint8", ndim: 1 })]);
   const [count, height, width] = img.shape as [number, number, number];
   if (lab.shape[0] !== count) {
-    throw new DatasetError(
-      labelsFile,
-      `holds ${lab.shape[0]} labels but ${imagesFile} holds ${count} images; the counts must agree`,
-    );
+    throw new DatasetError(labelsFile, `holds ${lab.shape[0]} labels but ${imagesFile} holds ${count} images; the counts must agree`);
   }
   return { images: img.data as Uint8Array, labels: Int32Array.from(lab.data as Uint8Array), height, width };
 }
@@ -269,40 +253,17 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> 
     throw new DatasetError(undefined, `loadMnist: validation must be a non-negative integer, got ${validation}`);
   }
   const files = await findMnistFiles(options.dir ?? defaultMnistDir());
-  const [train, test] = await Promise.all([
-    readPair(files.trainImages, files.trainLabels),
-    readPair(files.testImages, files.testLabels),
-  ]);
+  const [train, test] = await Promise.all([readPair(files.trainImages, files.trainLabels), readPair(files.testImages, files.testLabels)]);
   if (train.height !== test.height || train.width !== test.width) {
-    throw new DatasetError(
-      files.testImages,
-      `holds ${test.height}x${test.width} images but ${files.trainImages} holds ${train.height}x${train.width}`,
-    );
+    throw new DatasetError(files.testImages, `holds ${test.height}x${test.width} images but ${files.trainImages} holds ${train.height}x${train.width}`);
   }
   const n = train.labels.length;
   if (validation > n) {
-    throw new DatasetError(
-      files.trainImages,
-      `validation: ${validation} images requested but the training file holds only ${n}`,
-    );
+    throw new DatasetError(files.trainImages, `validation: ${validation} images requested but the training file holds only ${n}`);
   }
   const float = options.pixels === "float32";
-  const whole = new ImageSplit(
-    "train",
-    train.images,
-    train.labels,
-    train.height,
-    train.width,
-    float ? bytesToUnitFloat(train.images) : undefined,
-  );
-  const testSplit = new ImageSplit(
-    "test",
-    test.images,
-    test.labels,
-    test.height,
-    test.width,
-    float ? bytesToUnitFloat(test.images) : undefined,
-  );
+  const whole = new ImageSplit("train", train.images, train.labels, train.height, train.width, float ? bytesToUnitFloat(train.images) : undefined);
+  const testSplit = new ImageSplit("test", test.images, test.labels, test.height, test.width, float ? bytesToUnitFloat(test.images) : undefined);
   return {
     train: whole.slice(0, n - validation, "train"),
     valid: whole.slice(n - validation, n, "valid"),

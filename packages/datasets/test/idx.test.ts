@@ -4,16 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetError } from "../src/errors.js";
-import {
-  type IdxData,
-  type IdxDType,
-  IdxDecoder,
-  decodeIdx,
-  encodeIdx,
-  idxMagic,
-  readIdx,
-  writeIdx,
-} from "../src/idx.js";
+import { type IdxData, type IdxDType, IdxDecoder, decodeIdx, encodeIdx, idxMagic, readIdx, writeIdx } from "../src/idx.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -164,12 +155,7 @@ describe("bad input is refused with a DatasetError naming the file", () => {
   it("a wrong magic number", async () => {
     const path = join(dir, "images-not-labels");
     await writeIdx(path, { data: new Uint8Array(2 * 4), shape: [2, 2, 2] });
-    await refused(
-      readIdx(path, { dtype: "uint8", ndim: 1 }),
-      /images-not-labels/,
-      /wrong magic number 0x00000803/,
-      /expected 0x00000801/,
-    );
+    await refused(readIdx(path, { dtype: "uint8", ndim: 1 }), /images-not-labels/, /wrong magic number 0x00000803/, /expected 0x00000801/);
     await refused(readIdx(path, { dtype: "float32" }), /wrong magic number 0x00000803.*expected 0x00000d03/);
   });
 

@@ -18,17 +18,13 @@ afterAll(async () => {
 });
 
 /** Writes a small MNIST-format set of `n` train and `m` test images of h x w into a new folder. */
-async function tinySet(
-  name: string,
-  opts: { n?: number; m?: number; h?: number; w?: number; naming?: "dash" | "dot"; gzip?: boolean } = {},
-): Promise<string> {
+async function tinySet(name: string, opts: { n?: number; m?: number; h?: number; w?: number; naming?: "dash" | "dot"; gzip?: boolean } = {}): Promise<string> {
   const { n = 12, m = 4, h = 3, w = 2, naming = "dash", gzip = false } = opts;
   const d = join(tmp, name);
   await mkdir(d, { recursive: true });
   const sep = naming === "dash" ? "-" : ".";
   const ext = gzip ? ".gz" : "";
-  const images = (count: number, base: number) =>
-    Uint8Array.from({ length: count * h * w }, (_, i) => (base + i * 13) & 255);
+  const images = (count: number, base: number) => Uint8Array.from({ length: count * h * w }, (_, i) => (base + i * 13) & 255);
   const labels = (count: number, base: number) => Uint8Array.from({ length: count }, (_, i) => (base + i) % 10);
   await writeIdx(join(d, `train-images${sep}idx3-ubyte${ext}`), { data: images(n, 0), shape: [n, h, w] });
   await writeIdx(join(d, `train-labels${sep}idx1-ubyte${ext}`), { data: labels(n, 0) });

@@ -22,7 +22,8 @@ export class StateDictError extends TesseraError {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing keys: ${missing.join(", ")}`);
     if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(", ")}`);
-    if (mismatched.length) parts.push(`shape mismatches: ${mismatched.map((m) => `${m.name} expects [${m.expected.join(",")}] but got [${m.got.join(",")}]`).join("; ")}`);
+    if (mismatched.length)
+      parts.push(`shape mismatches: ${mismatched.map((m) => `${m.name} expects [${m.expected.join(",")}] but got [${m.got.join(",")}]`).join("; ")}`);
     super("loadStateDict", parts.join("; "));
   }
 }

@@ -5,14 +5,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeFileAtomic } from "../src/checkpoint/atomic-write.js";
-import {
-  CheckpointError,
-  decodeSafetensors,
-  encodeSafetensors,
-  loadSafetensors,
-  type NamedArray,
-  saveSafetensors,
-} from "../src/checkpoint/safetensors.js";
+import { CheckpointError, decodeSafetensors, encodeSafetensors, loadSafetensors, type NamedArray, saveSafetensors } from "../src/checkpoint/safetensors.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, "fixtures");
@@ -154,9 +147,7 @@ describe("encode/decode round trip", () => {
 
   it("refuses bad input on encode", () => {
     expect(() => encodeSafetensors({ x: f32([2, 2], [1, 2, 3]) })).toThrow(/shape \[2,2\] has 4 elements but data has 3/);
-    expect(() => encodeSafetensors({ x: { dtype: "float32", shape: [1], data: new Int32Array(1) } })).toThrow(
-      /needs a Float32Array, got Int32Array/,
-    );
+    expect(() => encodeSafetensors({ x: { dtype: "float32", shape: [1], data: new Int32Array(1) } })).toThrow(/needs a Float32Array, got Int32Array/);
     expect(() => encodeSafetensors({ x: f32([-1], []) })).toThrow(/shape must be a list of non-negative integers/);
     expect(() => encodeSafetensors({ __metadata__: f32([1], [1]) })).toThrow(/reserved/);
     expect(() => encodeSafetensors({}, { n: 1 as unknown as string })).toThrow(
@@ -264,28 +255,15 @@ describe("corrupted files are refused with the reason", () => {
   it("overlapping tensors, holes and trailing bytes", () => {
     const data = new Uint8Array(12);
     expectRefused(
-      decode(
-        rawFile(
-          { a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } },
-          data,
-        ),
-      ),
+      decode(rawFile({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, data)),
       /tensors "a" \[0,8\] and "b" \[4,12\] overlap/,
     );
     expectRefused(
-      decode(
-        rawFile(
-          { a: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } },
-          data,
-        ),
-      ),
+      decode(rawFile({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } }, data)),
       /hole in the data buffer: bytes \[4,8\)/,
     );
     expectRefused(decode(rawFile({ a: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8))), /hole/);
-    expectRefused(
-      decode(rawFile({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, data)),
-      /4 trailing bytes after the last tensor/,
-    );
+    expectRefused(decode(rawFile({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, data)), /4 trailing bytes after the last tensor/);
   });
 
   it("wrong dtype and bad shapes", () => {
@@ -294,10 +272,7 @@ describe("corrupted files are refused with the reason", () => {
     expectRefused(decode(rawFile({ a: { dtype: "U32", shape: [2], data_offsets: [0, 8] } }, data)), /unsupported dtype "U32"/);
     expectRefused(decode(rawFile({ a: { shape: [2], data_offsets: [0, 8] } }, data)), /unsupported dtype undefined/);
     for (const shape of [[-2], [1.5], "2", [null]]) {
-      expectRefused(
-        decode(rawFile({ a: { dtype: "F32", shape, data_offsets: [0, 8] } }, data)),
-        /shape must be a list of non-negative integers/,
-      );
+      expectRefused(decode(rawFile({ a: { dtype: "F32", shape, data_offsets: [0, 8] } }, data)), /shape must be a list of non-negative integers/);
     }
     expectRefused(decode(rawFile({ a: [1, 2] }, data)), /tensor "a": header entry must be an object/);
   });
@@ -424,9 +399,7 @@ describe("atomic writes", () => {
       let err = "";
       child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
       child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-        child.on("exit", (code, signal) => resolve(signal ?? code)),
-      );
+      const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code)));
       const deadline = Date.now() + 15_000;
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       const alive = () => child.exitCode === null && child.signalCode === null;

@@ -5,11 +5,7 @@ export type DType = "float32" | "int32" | "bool";
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
 
 /** Maps a dtype to its typed array type. */
-export type TypedArrayFor<D extends DType> = D extends "float32"
-  ? Float32Array
-  : D extends "int32"
-    ? Int32Array
-    : Uint8Array;
+export type TypedArrayFor<D extends DType> = D extends "float32" ? Float32Array : D extends "int32" ? Int32Array : Uint8Array;
 
 /** Every dtype Tessera supports, in promotion order (lowest first). */
 export const DTYPES: readonly DType[] = ["bool", "int32", "float32"];

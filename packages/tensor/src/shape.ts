@@ -36,10 +36,7 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new TesseraError(
-        op,
-        `shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (dimension ${i} is ${da} vs ${db}; each pair must be equal or 1)`,
-      );
+      throw new TesseraError(op, `shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (dimension ${i} is ${da} vs ${db}; each pair must be equal or 1)`);
     }
     out[i] = da === 1 ? db : da;
   }

@@ -152,7 +152,13 @@ export class Tensor {
   async to(name: string): Promise<Tensor> {
     this.assertLive("to");
     const target = findBackend(name);
-    if (!target) throw new TesseraError("to", `backend '${name}' is not initialised (registered: ${listBackends().map((b) => b.name).join(", ")}); call \`await setBackend("${name}")\` first`);
+    if (!target)
+      throw new TesseraError(
+        "to",
+        `backend '${name}' is not initialised (registered: ${listBackends()
+          .map((b) => b.name)
+          .join(", ")}); call \`await setBackend("${name}")\` first`,
+      );
     const values = await this.data();
     const out = emptyTensor(target, this.shape, this.dtype);
     if (out.size > 0) target.write(out.storage.buffer, values);
@@ -178,7 +184,7 @@ export class Tensor {
   /** Runs reverse-mode differentiation from this tensor (needs @tessera/autograd). */
   backward(gradient?: Tensor): void {
     const run = autogradHooks.backward;
-    if (!run) throw new TesseraError("backward", "no autograd engine is loaded: `import \"@tessera/autograd\"` once in your program");
+    if (!run) throw new TesseraError("backward", 'no autograd engine is loaded: `import "@tessera/autograd"` once in your program');
     run(this, gradient);
   }
 
@@ -187,49 +193,135 @@ export class Tensor {
   }
 
   // ---- the op surface as methods (each returns a new tensor the caller owns) ----
-  add(other: TensorLike): Tensor { return ops.add(this, other); }
-  sub(other: TensorLike): Tensor { return ops.sub(this, other); }
-  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
-  div(other: TensorLike): Tensor { return ops.div(this, other); }
-  pow(other: TensorLike): Tensor { return ops.pow(this, other); }
-  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
-  equal(other: TensorLike): Tensor { return ops.equal(this, other); }
-  notEqual(other: TensorLike): Tensor { return ops.notEqual(this, other); }
-  less(other: TensorLike): Tensor { return ops.less(this, other); }
-  lessEqual(other: TensorLike): Tensor { return ops.lessEqual(this, other); }
-  greater(other: TensorLike): Tensor { return ops.greater(this, other); }
-  greaterEqual(other: TensorLike): Tensor { return ops.greaterEqual(this, other); }
-  neg(): Tensor { return ops.neg(this); }
-  abs(): Tensor { return ops.abs(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  square(): Tensor { return ops.square(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sum(axes?: number | number[], keepdims = false): Tensor { return ops.sum(this, axes, keepdims); }
-  mean(axes?: number | number[], keepdims = false): Tensor { return ops.mean(this, axes, keepdims); }
-  max(axes?: number | number[], keepdims = false): Tensor { return ops.max(this, axes, keepdims); }
-  min(axes?: number | number[], keepdims = false): Tensor { return ops.min(this, axes, keepdims); }
-  argmax(axis?: number, keepdims = false): Tensor { return ops.argmax(this, axis, keepdims); }
-  argmin(axis?: number, keepdims = false): Tensor { return ops.argmin(this, axis, keepdims); }
-  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  flatten(startAxis = 0, endAxis = -1): Tensor { return ops.flatten(this, startAxis, endAxis); }
-  transpose(axis0?: number, axis1?: number): Tensor { return ops.transpose(this, axis0, axis1); }
-  permute(axes: readonly number[]): Tensor { return ops.permute(this, axes); }
-  slice(spec: readonly SliceSpec[]): Tensor { return ops.slice(this, spec); }
-  expand(shape: readonly number[]): Tensor { return ops.expand(this, shape); }
-  squeeze(axes?: number | number[]): Tensor { return ops.squeeze(this, axes); }
-  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
-  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  clone(): Tensor { return ops.clone(this); }
-  contiguous(): Tensor { return ops.contiguous(this); }
-  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
-  gather(indices: Tensor, axis = 0): Tensor { return ops.gather(this, indices, axis); }
+  add(other: TensorLike): Tensor {
+    return ops.add(this, other);
+  }
+  sub(other: TensorLike): Tensor {
+    return ops.sub(this, other);
+  }
+  mul(other: TensorLike): Tensor {
+    return ops.mul(this, other);
+  }
+  div(other: TensorLike): Tensor {
+    return ops.div(this, other);
+  }
+  pow(other: TensorLike): Tensor {
+    return ops.pow(this, other);
+  }
+  maximum(other: TensorLike): Tensor {
+    return ops.maximum(this, other);
+  }
+  minimum(other: TensorLike): Tensor {
+    return ops.minimum(this, other);
+  }
+  equal(other: TensorLike): Tensor {
+    return ops.equal(this, other);
+  }
+  notEqual(other: TensorLike): Tensor {
+    return ops.notEqual(this, other);
+  }
+  less(other: TensorLike): Tensor {
+    return ops.less(this, other);
+  }
+  lessEqual(other: TensorLike): Tensor {
+    return ops.lessEqual(this, other);
+  }
+  greater(other: TensorLike): Tensor {
+    return ops.greater(this, other);
+  }
+  greaterEqual(other: TensorLike): Tensor {
+    return ops.greaterEqual(this, other);
+  }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  square(): Tensor {
+    return ops.square(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  sum(axes?: number | number[], keepdims = false): Tensor {
+    return ops.sum(this, axes, keepdims);
+  }
+  mean(axes?: number | number[], keepdims = false): Tensor {
+    return ops.mean(this, axes, keepdims);
+  }
+  max(axes?: number | number[], keepdims = false): Tensor {
+    return ops.max(this, axes, keepdims);
+  }
+  min(axes?: number | number[], keepdims = false): Tensor {
+    return ops.min(this, axes, keepdims);
+  }
+  argmax(axis?: number, keepdims = false): Tensor {
+    return ops.argmax(this, axis, keepdims);
+  }
+  argmin(axis?: number, keepdims = false): Tensor {
+    return ops.argmin(this, axis, keepdims);
+  }
+  matmul(other: Tensor): Tensor {
+    return ops.matmul(this, other);
+  }
+  reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  flatten(startAxis = 0, endAxis = -1): Tensor {
+    return ops.flatten(this, startAxis, endAxis);
+  }
+  transpose(axis0?: number, axis1?: number): Tensor {
+    return ops.transpose(this, axis0, axis1);
+  }
+  permute(axes: readonly number[]): Tensor {
+    return ops.permute(this, axes);
+  }
+  slice(spec: readonly SliceSpec[]): Tensor {
+    return ops.slice(this, spec);
+  }
+  expand(shape: readonly number[]): Tensor {
+    return ops.expand(this, shape);
+  }
+  squeeze(axes?: number | number[]): Tensor {
+    return ops.squeeze(this, axes);
+  }
+  unsqueeze(axis: number): Tensor {
+    return ops.unsqueeze(this, axis);
+  }
+  cast(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  clone(): Tensor {
+    return ops.clone(this);
+  }
+  contiguous(): Tensor {
+    return ops.contiguous(this);
+  }
+  softmax(axis = -1): Tensor {
+    return ops.softmax(this, axis);
+  }
+  logSoftmax(axis = -1): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
+  gather(indices: Tensor, axis = 0): Tensor {
+    return ops.gather(this, indices, axis);
+  }
 }
 
 /** @internal Makes a fresh contiguous tensor on `backend` (contents unspecified). */

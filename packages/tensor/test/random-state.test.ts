@@ -26,9 +26,7 @@ interface Fixture {
   state23455: { state: RandomStateSnapshot; next: number[] };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("./fixtures/numpy-random.json", import.meta.url), "utf8"),
-) as Fixture;
+const fx = JSON.parse(readFileSync(new URL("./fixtures/numpy-random.json", import.meta.url), "utf8")) as Fixture;
 
 /** Element-wise exact comparison; doubles must be bit-identical to numpy's. */
 function expectExact(got: ArrayLike<number>, want: readonly number[]): void {

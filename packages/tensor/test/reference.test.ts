@@ -54,12 +54,18 @@ function rng(seed: number): () => number {
 function random(shape: number[], seed: number): RefArray {
   const next = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return ref(shape, Array.from({ length: n }, () => next()));
+  return ref(
+    shape,
+    Array.from({ length: n }, () => next()),
+  );
 }
 
 function arange(shape: number[], start = 0): RefArray {
   const n = shape.reduce((a, b) => a * b, 1);
-  return ref(shape, Array.from({ length: n }, (_, i) => start + i));
+  return ref(
+    shape,
+    Array.from({ length: n }, (_, i) => start + i),
+  );
 }
 
 function values(x: RefArray): number[] {
@@ -327,10 +333,7 @@ describe("conv2d", () => {
 
 describe("pooling", () => {
   // The LeNet tutorial geometry: 5x5 input, 2x2 windows.
-  const x = ref(
-    [1, 1, 5, 5],
-    [1, 9, 2, 0, 5, 3, 4, 8, 1, 6, 7, 0, 3, 2, 4, 2, 5, 1, 9, 3, 6, 1, 4, 7, 8],
-  );
+  const x = ref([1, 1, 5, 5], [1, 9, 2, 0, 5, 3, 4, 8, 1, 6, 7, 0, 3, 2, 4, 2, 5, 1, 9, 3, 6, 1, 4, 7, 8]);
 
   it("maxPool2d floor mode gives 2x2 on 5x5", () => {
     const y = maxPool2d(x, { kernel: [2, 2] });
@@ -377,7 +380,17 @@ describe("pooling", () => {
     const dy = ref([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]);
     const dx = maxPool2dBackward(x, dy, { kernel: [2, 2], ceilMode: true });
     const expected = new Array<number>(25).fill(0);
-    for (const [r, c] of [[0, 1], [1, 2], [1, 4], [2, 0], [3, 3], [2, 4], [4, 0], [4, 3], [4, 4]] as const) {
+    for (const [r, c] of [
+      [0, 1],
+      [1, 2],
+      [1, 4],
+      [2, 0],
+      [3, 3],
+      [2, 4],
+      [4, 0],
+      [4, 3],
+      [4, 4],
+    ] as const) {
       expected[r * 5 + c] = 1;
     }
     expect(values(dx)).toEqual(expected);
@@ -469,7 +482,14 @@ describe("shape ops", () => {
   });
 
   it("pad fills with a value", () => {
-    const y = pad(ref([2, 2], [1, 2, 3, 4]), [[1, 0], [0, 2]], 9);
+    const y = pad(
+      ref([2, 2], [1, 2, 3, 4]),
+      [
+        [1, 0],
+        [0, 2],
+      ],
+      9,
+    );
     expect(y.shape).toEqual([3, 4]);
     expect(values(y)).toEqual([9, 9, 9, 9, 1, 2, 9, 9, 3, 4, 9, 9]);
     expect(values(pad(ref([3], [1, 2, 3]), [[1, 1]]))).toEqual([0, 1, 2, 3, 0]);
@@ -541,9 +561,7 @@ describe("softmax, logSoftmax, crossEntropy, cast", () => {
 
   it("cast converts to float32, int32 and bool", () => {
     expect(values(cast(ref([2], [0.1, 1.5]), "float32"))).toEqual([Math.fround(0.1), 1.5]);
-    expect(values(cast(ref([6], [-2.7, 2.7, 2 ** 31, 2 ** 32 + 5, NaN, Infinity]), "int32"))).toEqual([
-      -2, 2, -2147483648, 5, 0, 0,
-    ]);
+    expect(values(cast(ref([6], [-2.7, 2.7, 2 ** 31, 2 ** 32 + 5, NaN, Infinity]), "int32"))).toEqual([-2, 2, -2147483648, 5, 0, 0]);
     expect(values(cast(ref([4], [0, -0, 2, NaN]), "bool"))).toEqual([0, 0, 1, 1]);
   });
 });

@@ -9,7 +9,10 @@ describe("browser bundle", () => {
   it("@tessera/tensor + @tessera/backend-webgpu bundle for the browser with no Node-only module", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tessera-bundle-"));
     const entry = join(dir, "entry.js");
-    writeFileSync(entry, `import * as T from "@tessera/tensor";\nimport "@tessera/backend-webgpu";\nexport async function main() { await T.setBackend("webgpu"); return T.add(T.ones([2]), 1).data(); }\n`);
+    writeFileSync(
+      entry,
+      `import * as T from "@tessera/tensor";\nimport "@tessera/backend-webgpu";\nexport async function main() { await T.setBackend("webgpu"); return T.add(T.ones([2]), 1).data(); }\n`,
+    );
     const result = await build({
       entryPoints: [entry],
       bundle: true,

@@ -7,7 +7,10 @@ describe("published tarballs", () => {
   const { tarballs } = packAll();
   for (const [name, file] of tarballs) {
     it(`${name} holds dist (ESM, .d.ts, source maps), README, LICENSE and nothing else`, () => {
-      const files = execFileSync("tar", ["-tzf", file], { encoding: "utf8" }).trim().split("\n").map((f) => f.replace(/^package\//, ""));
+      const files = execFileSync("tar", ["-tzf", file], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .map((f) => f.replace(/^package\//, ""));
       const stray = files.filter((f) => !/^dist\/.*\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(f) && !["README.md", "LICENSE", "package.json"].includes(f));
       expect(stray).toEqual([]);
       expect(files).toContain("dist/index.js");

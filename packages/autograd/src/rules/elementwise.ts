@@ -5,9 +5,9 @@ import type { GradientRule } from "./types.js";
 const { tidy } = T;
 
 /** Rules for ops of one input whose gradient is dy * f'(x). */
-const unary = (local: (x: T.Tensor, y: T.Tensor) => T.Tensor): GradientRule => ({ inputs, output }, dy) => [
-  tidy(() => T.mul(dy, local(inputs[0]!, output))),
-];
+const unary =
+  (local: (x: T.Tensor, y: T.Tensor) => T.Tensor): GradientRule =>
+  ({ inputs, output }, dy) => [tidy(() => T.mul(dy, local(inputs[0]!, output)))];
 
 const zero: GradientRule = ({ inputs }) => [T.zerosLike(inputs[0]!)];
 
@@ -40,11 +40,7 @@ export const elementwiseRules: Record<string, GradientRule> = {
   // Ties split the gradient evenly between both operands, as PyTorch does.
   maximum: ({ inputs: [a, b] }, dy) => tieSplit(a!, b!, dy, T.greater),
   minimum: ({ inputs: [a, b] }, dy) => tieSplit(a!, b!, dy, T.less),
-  where: ({ inputs: [c, a, b] }, dy) => [
-    null,
-    tidy(() => unbroadcast(T.where(c!, dy, 0), a!.shape)),
-    tidy(() => unbroadcast(T.where(c!, 0, dy), b!.shape)),
-  ],
+  where: ({ inputs: [c, a, b] }, dy) => [null, tidy(() => unbroadcast(T.where(c!, dy, 0), a!.shape)), tidy(() => unbroadcast(T.where(c!, 0, dy), b!.shape))],
   clone: (_, dy) => [T.contiguous(dy)],
   contiguous: (_, dy) => [T.contiguous(dy)],
 };

@@ -5,7 +5,12 @@ const { tidy } = T;
 
 /** dy with the reduced axes put back as size-1 dims, broadcast over the input shape. */
 function expandBack(dy: T.Tensor, inputShape: readonly number[], axes: readonly number[], keepdims: boolean): T.Tensor {
-  const kept = keepdims ? dy : T.reshape(dy, inputShape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  const kept = keepdims
+    ? dy
+    : T.reshape(
+        dy,
+        inputShape.map((d, i) => (axes.includes(i) ? 1 : d)),
+      );
   const e = T.expand(kept, inputShape);
   if (kept !== dy) kept.dispose();
   return e;

@@ -50,7 +50,14 @@ export const viewRules: Record<string, GradientRule> = {
   slice: ({ inputs: [x], attrs }, dy) => [sliceBackward(dy, x!.shape, attrs.starts as number[], attrs.steps as number[])],
   pad: ({ inputs: [x], attrs }, dy) => {
     const pads = attrs.pads as Array<[number, number]>;
-    return [T.contiguous(T.slice(dy, pads.map(([before], i) => ({ start: before, end: before + x!.shape[i]! }))))];
+    return [
+      T.contiguous(
+        T.slice(
+          dy,
+          pads.map(([before], i) => ({ start: before, end: before + x!.shape[i]! })),
+        ),
+      ),
+    ];
   },
   concat: ({ attrs, inputs }, dy) => {
     const axis = attrs.axis as number;

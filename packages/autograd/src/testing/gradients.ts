@@ -61,7 +61,17 @@ export function describeGradientConformance(options: GradientConformanceOptions)
           const inputs = refs.map((r, i) => makeInput(r, c.inputs[i]!));
           const outShape = c.ref(...refs).shape;
           const rng = new RandomState((seed + index * 31) >>> 0);
-          const dyRef = reference.ref(outShape, Array.from(rng.uniform(-1, 1, outShape.reduce((a, b) => a * b, 1)), Math.fround));
+          const dyRef = reference.ref(
+            outShape,
+            Array.from(
+              rng.uniform(
+                -1,
+                1,
+                outShape.reduce((a, b) => a * b, 1),
+              ),
+              Math.fround,
+            ),
+          );
           const dy = T.tensor(dyRef.data, { shape: outShape });
           const f = (vars: Tensor[]) =>
             T.tidy(() => {
@@ -71,7 +81,11 @@ export function describeGradientConformance(options: GradientConformanceOptions)
           const grads = grad(f)(wrt.map((i) => inputs[i]!));
           // Only the differentiated inputs are perturbed (index inputs must stay integers).
           const refOf = (xs: reference.RefArray[]) => c.ref(...refs.map((r, i) => (wrt.includes(i) ? xs[wrt.indexOf(i)]! : r)));
-          const numeric = reference.numericGradient(refOf, wrt.map((i) => refs[i]!), dyRef);
+          const numeric = reference.numericGradient(
+            refOf,
+            wrt.map((i) => refs[i]!),
+            dyRef,
+          );
           for (const [k, i] of wrt.entries()) {
             expect(grads[k]!.shape).toEqual(c.inputs[i]!.shape);
             reference.assertClose(await grads[k]!.data(), numeric[k]!, GRADIENT_TOL, `d/d(input ${i}) of ${c.name} on ${options.name}`);

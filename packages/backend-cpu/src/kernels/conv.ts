@@ -16,7 +16,7 @@ export function conv2d(x: TypedArray, xs: Shape4, w: TypedArray, ws: Shape4, out
       const g = Math.floor(o / Og);
       for (let c = 0; c < Cg; c++) {
         const xBase = (n * C + g * Cg + c) * H * W;
-        const wBase = ((o * Cg + c) * KH) * KW;
+        const wBase = (o * Cg + c) * KH * KW;
         for (let ki = 0; ki < KH; ki++) {
           for (let kj = 0; kj < KW; kj++) {
             const wv = w[wBase + ki * KW + kj]!;

@@ -1,7 +1,12 @@
 import type { Pool2dParams, Shape4, TypedArray } from "@tessera/tensor";
 
 /** Visits each window: its output index and the clipped input row/column ranges it covers. */
-function forEachWindow(xs: Shape4, os: Shape4, p: Pool2dParams, fn: (plane: number, outIndex: number, y0: number, y1: number, x0: number, x1: number) => void): void {
+function forEachWindow(
+  xs: Shape4,
+  os: Shape4,
+  p: Pool2dParams,
+  fn: (plane: number, outIndex: number, y0: number, y1: number, x0: number, x1: number) => void,
+): void {
   const [N, C, H, W] = xs;
   const [, , OH, OW] = os;
   for (let plane = 0; plane < N * C; plane++) {

@@ -147,9 +147,7 @@ export class Arena {
         try {
           this.memory.grow(need);
         } catch (e) {
-          throw new RangeError(
-            `Arena.alloc: cannot grow the memory from ${have} to ${end} bytes (${String(e)})`,
-          );
+          throw new RangeError(`Arena.alloc: cannot grow the memory from ${have} to ${end} bytes (${String(e)})`);
         }
       }
     }

@@ -12,7 +12,20 @@
  * number of threads. (The weight gradient sums over images, so it is a summed GEMM over
  * im2col'd images instead: see `gemm_sum_chunk`.)
  */
-import { type FunctionBuilder, get, type Local, i32, i32_add, i32_lt_s, i32_min_s, i32_mul, i32_shl, i32_shr_u, type ModuleBuilder, ValType } from "./emitter.js";
+import {
+  type FunctionBuilder,
+  get,
+  type Local,
+  i32,
+  i32_add,
+  i32_lt_s,
+  i32_min_s,
+  i32_mul,
+  i32_shl,
+  i32_shr_u,
+  type ModuleBuilder,
+  ValType,
+} from "./emitter.js";
 import { PANEL } from "./gemm.js";
 import { jobParam } from "./job.js";
 

@@ -506,19 +506,8 @@ export class ModuleBuilder {
    * Declares a function; write its body through `fn.body` before {@link toBytes}. Functions
    * are numbered in declaration order, so a callee must be declared before its callers.
    */
-  function(
-    name: string,
-    params: readonly ValType[],
-    results: readonly ValType[] = [],
-    options: { export?: boolean } = {},
-  ): FunctionBuilder {
-    const fn = new FunctionBuilder(
-      this.functions.length,
-      name,
-      params,
-      results,
-      options.export ?? true,
-    );
+  function(name: string, params: readonly ValType[], results: readonly ValType[] = [], options: { export?: boolean } = {}): FunctionBuilder {
+    const fn = new FunctionBuilder(this.functions.length, name, params, results, options.export ?? true);
     this.functions.push(fn);
     return fn;
   }
@@ -557,9 +546,7 @@ export class ModuleBuilder {
       section(2, encodeVector([entry]));
     }
     section(3, encodeVector(typeOf.map((t) => uleb128(t))));
-    const exports = this.functions
-      .filter((fn) => fn.exported)
-      .map((fn) => [...encodeString(fn.name), 0x00, ...uleb128(fn.index)]);
+    const exports = this.functions.filter((fn) => fn.exported).map((fn) => [...encodeString(fn.name), 0x00, ...uleb128(fn.index)]);
     section(7, encodeVector(exports));
     section(10, encodeVector(this.functions.map((fn) => fn.encode())));
 

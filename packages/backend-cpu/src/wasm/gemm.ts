@@ -165,16 +165,17 @@ function emitPackB(mb: ModuleBuilder): FunctionBuilder {
     c.set(end, i32_add(get(dst), get(panelBytes)));
     c.if(
       i32_eqz(i32_or(get(transB), i32_ne(get(nc), i32(PANEL)))),
-      () => c.if(i32_eqz(get(direct)), () => {
-        // a full panel of untransposed B: each k is 8 adjacent floats, two vector copies
-        c.set(src, i32_add(get(B), i32_shl(get(j0), i32(2))));
-        c.while(i32_ne(get(dst), get(end)), () => {
-          c.store("v128", get(dst), v128_load(get(src)));
-          c.store("v128", get(dst), v128_load(get(src), 16), 16);
-          c.set(src, i32_add(get(src), get(ldb4)));
-          c.set(dst, i32_add(get(dst), i32(32)));
-        });
-      }),
+      () =>
+        c.if(i32_eqz(get(direct)), () => {
+          // a full panel of untransposed B: each k is 8 adjacent floats, two vector copies
+          c.set(src, i32_add(get(B), i32_shl(get(j0), i32(2))));
+          c.while(i32_ne(get(dst), get(end)), () => {
+            c.store("v128", get(dst), v128_load(get(src)));
+            c.store("v128", get(dst), v128_load(get(src), 16), 16);
+            c.set(src, i32_add(get(src), get(ldb4)));
+            c.set(dst, i32_add(get(dst), i32(32)));
+          });
+        }),
       () => {
         // Bᵀ or a ragged last panel: column by column, zeros past N
         c.for(col, i32(0), i32(PANEL), 1, () => {
@@ -240,17 +241,23 @@ function emitTile(mb: ModuleBuilder, rows: number, flavour: SimdFlavour): Functi
       get(transA),
       () => {
         // Aᵀ stored K×M: the tile's values for one k are adjacent, one pointer suffices
-        c.doWhile(() => {
-          step((r) => v128_load32_splat(get(a), 4 * r));
-          c.set(a, i32_add(get(a), get(lda4)));
-        }, i32_ne(get(bp), get(bpEnd)));
+        c.doWhile(
+          () => {
+            step((r) => v128_load32_splat(get(a), 4 * r));
+            c.set(a, i32_add(get(a), get(lda4)));
+          },
+          i32_ne(get(bp), get(bpEnd)),
+        );
       },
       () => {
         for (let r = 1; r < rows; r++) c.set(rowPtr[r], i32_add(get(rowPtr[r - 1]), get(lda4)));
-        c.doWhile(() => {
-          step((r) => v128_load32_splat(get(rowPtr[r])));
-          for (const ptr of rowPtr) c.set(ptr, i32_add(get(ptr), i32(4)));
-        }, i32_ne(get(bp), get(bpEnd)));
+        c.doWhile(
+          () => {
+            step((r) => v128_load32_splat(get(rowPtr[r])));
+            for (const ptr of rowPtr) c.set(ptr, i32_add(get(ptr), i32(4)));
+          },
+          i32_ne(get(bp), get(bpEnd)),
+        );
       },
     );
   });
@@ -340,18 +347,7 @@ function emitGemmBlock(mb: ModuleBuilder, tiles: readonly FunctionBuilder[]): Fu
   c.set(ldc4, i32_shl(get(ldc), i32(2)));
   // bytes between consecutive rows of op(A)
   c.set(rowStep, select(i32(4), get(lda4), get(transA)));
-  const tileArgs = () => [
-    get(aPtr),
-    get(lda4),
-    get(transA),
-    get(bp),
-    get(bStep),
-    get(K),
-    get(cPtr),
-    get(ldc4),
-    get(nc),
-    get(beta),
-  ];
+  const tileArgs = () => [get(aPtr), get(lda4), get(transA), get(bp), get(bStep), get(K), get(cPtr), get(ldc4), get(nc), get(beta)];
 
   c.set(ib, get(i0));
   c.while(i32_lt_s(get(ib), get(i1)), () => {

@@ -131,10 +131,7 @@ function emitIm2colImages(mb: ModuleBuilder): FunctionBuilder {
   c.set(planeBytes, i32_shl(i32_mul(get(H), get(W)), i32(2)));
   c.set(rowStep, i32_shl(i32_mul(get(dh), get(W)), i32(2)));
   // row (n, oh, ow) of the output starts at ((n*OH + oh)*OW + ow) * C*kh*kw floats
-  c.set(
-    dst,
-    i32_add(get(out), i32_shl(i32_mul(i32_mul(get(n0), i32_mul(get(OH), get(OW))), i32_mul(get(C), i32_mul(get(kh), get(kw)))), i32(2))),
-  );
+  c.set(dst, i32_add(get(out), i32_shl(i32_mul(i32_mul(get(n0), i32_mul(get(OH), get(OW))), i32_mul(get(C), i32_mul(get(kh), get(kw)))), i32(2))));
   c.for(n, get(n0), get(n1), 1, () => {
     c.set(image, i32_add(get(X), i32_mul(get(n), i32_mul(get(C), get(planeBytes)))));
     c.for(oh, i32(0), get(OH), 1, () => {
@@ -144,13 +141,7 @@ function emitIm2colImages(mb: ModuleBuilder): FunctionBuilder {
       c.for(ow, i32(0), get(OW), 1, () => {
         c.set(iw0, i32_sub(i32_mul(get(ow), get(sw)), get(pw)));
         // with dilation 1 and no padding in reach, a window row is kw adjacent floats
-        c.set(
-          colsInside,
-          i32_and(
-            i32_eq(get(dw), i32(1)),
-            i32_and(i32_ge_s(get(iw0), i32(0)), i32_lt_s(i32_add(get(iw0), get(kw)), i32_add(get(W), i32(1)))),
-          ),
-        );
+        c.set(colsInside, i32_and(i32_eq(get(dw), i32(1)), i32_and(i32_ge_s(get(iw0), i32(0)), i32_lt_s(i32_add(get(iw0), get(kw)), i32_add(get(W), i32(1))))));
         c.if(
           i32_and(get(rowsInside), get(colsInside)),
           () =>
@@ -269,13 +260,7 @@ function emitCol2im(mb: ModuleBuilder): FunctionBuilder {
     c.set(rowsInside, i32_and(i32_ge_s(get(ih0), i32(0)), i32_lt_s(i32_add(get(ih0), i32_mul(i32_sub(get(kh), i32(1)), get(dh))), get(H))));
     c.for(ow, i32(0), get(OW), 1, () => {
       c.set(iw0, i32_sub(i32_mul(get(ow), get(sw)), get(pw)));
-      c.set(
-        colsInside,
-        i32_and(
-          i32_eq(get(dw), i32(1)),
-          i32_and(i32_ge_s(get(iw0), i32(0)), i32_lt_s(i32_add(get(iw0), get(kw)), i32_add(get(W), i32(1)))),
-        ),
-      );
+      c.set(colsInside, i32_and(i32_eq(get(dw), i32(1)), i32_and(i32_ge_s(get(iw0), i32(0)), i32_lt_s(i32_add(get(iw0), get(kw)), i32_add(get(W), i32(1))))));
       c.if(
         i32_and(get(rowsInside), get(colsInside)),
         () =>

@@ -90,14 +90,10 @@ export function emitRunJob(mb: ModuleBuilder, kinds: readonly FunctionBuilder[])
     // read after the work word: if this is a new job its parameters are already in place
     c.set(n, i32_atomic_load(job, JobField.chunks));
     c.if(i32_ge_u(get(next), get(n)), () => loop.breakOut());
-    c.if(i32_ne(i32_atomic_cmpxchg(job, get(v), i32_add(get(v), i32(1)), JobField.work), get(v)), () =>
-      loop.continueLoop(),
-    );
+    c.if(i32_ne(i32_atomic_cmpxchg(job, get(v), i32_add(get(v), i32(1)), JobField.work), get(v)), () => loop.continueLoop());
     dispatch(c, i32_load(job, JobField.kind), kinds, job, get(next), get(threadIndex));
     c.set(ran, i32_add(get(ran), i32(2)));
-    c.if(i32_eq(i32_atomic_rmw_add(job, i32(1), JobField.done), i32_add(get(n), i32(-1))), () =>
-      c.set(finishedLast, i32(1)),
-    );
+    c.if(i32_eq(i32_atomic_rmw_add(job, i32(1), JobField.done), i32_add(get(n), i32(-1))), () => c.set(finishedLast, i32(1)));
   });
   c.returnValue(i32_or(get(ran), get(finishedLast)));
   return fn;

@@ -161,7 +161,22 @@ function planConv(op: string, xShape: Shape4, wShape: Shape4, p: ConvGeometry): 
   }
   const K = Cg * kh * kw;
   return {
-    N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, groups,
+    N,
+    C,
+    H,
+    W,
+    O,
+    kh,
+    kw,
+    sh,
+    sw,
+    ph,
+    pw,
+    dh,
+    dw,
+    OH,
+    OW,
+    groups,
     Og: O / groups,
     K,
     Ktot: K * groups,
@@ -260,11 +275,9 @@ export class WasmKernels {
     // two descriptors: the one workers watch, and one for jobs the caller runs alone
     this.job = arena.alloc(2 * JOB_BYTES);
     this.runner = new JobRunner(this.job, this.job + JOB_BYTES, arena.memory, exports.run_job);
-    this.ready = this.runner
-      .startWorkers(module, arena.memory, { workers: this.maxThreads - 1, spin: options.spin ?? 4000 })
-      .catch((e: unknown) => {
-        this.startError = e;
-      });
+    this.ready = this.runner.startWorkers(module, arena.memory, { workers: this.maxThreads - 1, spin: options.spin ?? 4000 }).catch((e: unknown) => {
+      this.startError = e;
+    });
   }
 
   /** The memory every pointer refers to. */
@@ -306,7 +319,11 @@ export class WasmKernels {
     beta: 0 | 1,
   ): void {
     this.checkLive("sgemm");
-    for (const [name, v] of [["M", M], ["N", N], ["K", K]] as const) {
+    for (const [name, v] of [
+      ["M", M],
+      ["N", N],
+      ["K", K],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`sgemm: ${name} must be a non-negative integer, got ${v}`);
     }
     if (beta !== 0 && beta !== 1) throw new RangeError(`sgemm: beta must be 0 or 1, got ${String(beta)}`);

@@ -9,17 +9,10 @@ export interface AtomicWriteHooks {
 }
 
 /** Writes `data` to `path` atomically: readers see either the old file or the complete new one, never a partial write. */
-export async function writeFileAtomic(
-  path: string,
-  data: Uint8Array | string,
-  hooks?: AtomicWriteHooks,
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, hooks?: AtomicWriteHooks): Promise<void> {
   const dir = dirname(path);
   // Same directory as the target so the rename stays on one file system (rename is atomic only there).
-  const tempPath = join(
-    dir,
-    `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`,
-  );
+  const tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let created = false;
   let renamed = false;
   try {

@@ -117,11 +117,7 @@ function validateMetadata(source: string, metadata: unknown): Record<string, str
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-function encodeImpl(
-  source: string,
-  tensors: Map<string, NamedArray> | Record<string, NamedArray>,
-  metadata: Record<string, string> | undefined,
-): Uint8Array {
+function encodeImpl(source: string, tensors: Map<string, NamedArray> | Record<string, NamedArray>, metadata: Record<string, string> | undefined): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   entries.sort(([a], [b]) => compareUtf8(a, b));
 
@@ -186,10 +182,7 @@ function encodeImpl(
 }
 
 /** Serializes named arrays and string metadata to safetensors bytes (tensors sorted by name, header space-padded to 8 bytes). */
-export function encodeSafetensors(
-  tensors: Map<string, NamedArray> | Record<string, NamedArray>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Map<string, NamedArray> | Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
   return encodeImpl(MEMORY, tensors, metadata);
 }
 
@@ -328,10 +321,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string = MEMORY): S
   }
   const n = Number(headerLen);
   if (8 + n > bytes.length) {
-    throw new CheckpointError(
-      source,
-      `truncated header: header length is ${n} bytes but only ${bytes.length - 8} bytes follow the length prefix`,
-    );
+    throw new CheckpointError(source, `truncated header: header length is ${n} bytes but only ${bytes.length - 8} bytes follow the length prefix`);
   }
 
   let text: string;

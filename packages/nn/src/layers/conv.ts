@@ -31,7 +31,10 @@ export class Conv2d extends Module {
   ) {
     super();
     const groups = options.groups ?? 1;
-    for (const [name, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
+    for (const [name, v] of [
+      ["inChannels", inChannels],
+      ["outChannels", outChannels],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new TesseraError("Conv2d", `${name} must be a positive integer, got ${v}`);
     }
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {

@@ -21,7 +21,10 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
-    for (const [name, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
+    for (const [name, v] of [
+      ["inFeatures", inFeatures],
+      ["outFeatures", outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new TesseraError("Linear", `${name} must be a positive integer, got ${v}`);
     }
     const rng = options.generator ?? T.getDefaultGenerator();

@@ -26,21 +26,7 @@ export interface StridedView {
 }
 
 /** Elementwise ops of one operand that every backend implements. */
-export type UnaryOp =
-  | "neg"
-  | "abs"
-  | "sign"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "floor"
-  | "ceil"
-  | "sin"
-  | "cos"
-  | "logicalNot";
+export type UnaryOp = "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "relu" | "floor" | "ceil" | "sin" | "cos" | "logicalNot";
 
 /** Elementwise ops of two operands that every backend implements. */
 export type BinaryOp =

@@ -39,7 +39,10 @@ export async function removeBackend(name: string): Promise<void> {
 export async function setBackend(name: string): Promise<Backend> {
   const entry = entries.get(name);
   if (!entry) {
-    throw new TesseraError("setBackend", `no backend named '${name}' (registered: ${[...entries.keys()].join(", ") || "none"}; import its package, e.g. @tessera/backend-${name}, to register it)`);
+    throw new TesseraError(
+      "setBackend",
+      `no backend named '${name}' (registered: ${[...entries.keys()].join(", ") || "none"}; import its package, e.g. @tessera/backend-${name}, to register it)`,
+    );
   }
   const backend = await initialise(entry);
   active = backend;
@@ -82,7 +85,7 @@ export function getBackend(): Backend {
   throw new TesseraError(
     "getBackend",
     entries.size === 0
-      ? "no backend is registered: import one, e.g. `import \"@tessera/backend-cpu\"`"
+      ? 'no backend is registered: import one, e.g. `import "@tessera/backend-cpu"`'
       : `no backend could start synchronously (registered: ${[...entries.keys()].join(", ")}): call \`await setBackend(name)\` first`,
   );
 }

@@ -11,7 +11,12 @@ import { foldAdd, windows } from "./unfold.js";
 /** im2col: the input patches of one group as a matrix [N*OH*OW, Cg*KH*KW]. */
 function columns(x: Tensor, g: number, Cg: number, w: Shape4, outHW: readonly [number, number], p: Conv2dParams): Tensor {
   const xg = slice(x, [null, { start: g * Cg, end: (g + 1) * Cg }]);
-  const xp = pad(xg, [[0, 0], [0, 0], [p.padding[0], p.padding[0]], [p.padding[1], p.padding[1]]]);
+  const xp = pad(xg, [
+    [0, 0],
+    [0, 0],
+    [p.padding[0], p.padding[0]],
+    [p.padding[1], p.padding[1]],
+  ]);
   const win = windows(xp, outHW, [w[2], w[3]], p.stride, p.dilation);
   const nhwc = permute(win, [0, 2, 3, 1, 4, 5]);
   return reshape(nhwc, [x.shape[0]! * outHW[0] * outHW[1], Cg * w[2] * w[3]]);

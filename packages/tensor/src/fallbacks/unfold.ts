@@ -6,7 +6,13 @@ import { add } from "../ops/elementwise.js";
  * The sliding windows of a padded NCHW tensor as a zero-copy view [N, C, OH, OW, KH, KW]:
  * window (i, j) starts at row i*stride, column j*stride, and its cells are `dilation` apart.
  */
-export function windows(xp: Tensor, out: readonly [number, number], kernel: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number]): Tensor {
+export function windows(
+  xp: Tensor,
+  out: readonly [number, number],
+  kernel: readonly [number, number],
+  stride: readonly [number, number],
+  dilation: readonly [number, number],
+): Tensor {
   const [sN, sC, sH, sW] = xp.strides as [number, number, number, number];
   return viewTensor(
     xp,

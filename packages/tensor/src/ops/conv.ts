@@ -43,7 +43,8 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     if (!kernel) return conv2dFallback(tx, tw, p, outShape);
     return withContiguous([tx, tw], ([cx, cw]) => {
       const out = emptyTensor(tx.backend, outShape, "float32");
-      if (out.size > 0) kernel.call(tx.backend.kernels, cx!.storage.buffer, tx.shape as Shape4, cw!.storage.buffer, tw.shape as Shape4, out.storage.buffer, outShape, p);
+      if (out.size > 0)
+        kernel.call(tx.backend.kernels, cx!.storage.buffer, tx.shape as Shape4, cw!.storage.buffer, tw.shape as Shape4, out.storage.buffer, outShape, p);
       return out;
     });
   });
@@ -60,7 +61,10 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   sameBackend(op, tdy, tw);
   const outShape = convShapes(op, xShape, tw.shape, p);
   if (outShape.some((d, i) => d !== tdy.shape[i]) || tdy.rank !== 4) {
-    throw new TesseraError(op, `dy has shape ${fmtShape(tdy.shape)} but conv2d of ${fmtShape(xShape)} with weight ${fmtShape(tw.shape)} gives ${fmtShape(outShape)}`);
+    throw new TesseraError(
+      op,
+      `dy has shape ${fmtShape(tdy.shape)} but conv2d of ${fmtShape(xShape)} with weight ${fmtShape(tw.shape)} gives ${fmtShape(outShape)}`,
+    );
   }
   const xs = [...xShape] as unknown as Shape4;
   return recordOp(op, [tdy, tw], { params: p, xShape: xs }, () => {
@@ -85,7 +89,10 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   sameBackend(op, tx, tdy);
   const outShape = convShapes(op, tx.shape, wShape, p);
   if (outShape.some((d, i) => d !== tdy.shape[i]) || tdy.rank !== 4) {
-    throw new TesseraError(op, `dy has shape ${fmtShape(tdy.shape)} but conv2d of ${fmtShape(tx.shape)} with weight ${fmtShape(wShape)} gives ${fmtShape(outShape)}`);
+    throw new TesseraError(
+      op,
+      `dy has shape ${fmtShape(tdy.shape)} but conv2d of ${fmtShape(tx.shape)} with weight ${fmtShape(wShape)} gives ${fmtShape(outShape)}`,
+    );
   }
   const ws = [...wShape] as unknown as Shape4;
   return recordOp(op, [tx, tdy], { params: p, wShape: ws }, () => {

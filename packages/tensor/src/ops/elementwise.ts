@@ -182,7 +182,12 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
       const cb = castIfNeeded(tb, dtype);
       const out = emptyTensor(ta.backend, shape, dtype);
       if (out.size > 0) ta.backend.where(broadcastView(cc, shape), broadcastView(ca, shape), broadcastView(cb, shape), out.storage.buffer);
-      for (const [c, t] of [[cc, tc], [ca, ta], [cb, tb]] as const) if (c !== t) c.dispose();
+      for (const [c, t] of [
+        [cc, tc],
+        [ca, ta],
+        [cb, tb],
+      ] as const)
+        if (c !== t) c.dispose();
       return out;
     });
   } finally {

@@ -37,7 +37,12 @@ function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: 
 export function convParams(op: string, o: Conv2dOptions = {}): Conv2dParams {
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new TesseraError(op, `groups must be a positive integer, got ${groups}`);
-  return { stride: pair(op, "stride", o.stride, 1, 1), padding: pair(op, "padding", o.padding, 0, 0), dilation: pair(op, "dilation", o.dilation, 1, 1), groups };
+  return {
+    stride: pair(op, "stride", o.stride, 1, 1),
+    padding: pair(op, "padding", o.padding, 0, 0),
+    dilation: pair(op, "dilation", o.dilation, 1, 1),
+    groups,
+  };
 }
 
 /** Output size of one spatial dim of a convolution. */
@@ -52,13 +57,19 @@ export function convShapes(op: string, x: readonly number[], w: readonly number[
   const [N, C, H, W] = x as Shape4;
   const [O, Cg, KH, KW] = w as Shape4;
   if (C !== Cg * p.groups) {
-    throw new TesseraError(op, `input has ${C} channels but weight expects ${Cg * p.groups} (${Cg} x ${p.groups} groups) (input ${fmtShape(x)}, weight ${fmtShape(w)})`);
+    throw new TesseraError(
+      op,
+      `input has ${C} channels but weight expects ${Cg * p.groups} (${Cg} x ${p.groups} groups) (input ${fmtShape(x)}, weight ${fmtShape(w)})`,
+    );
   }
   if (O % p.groups !== 0) throw new TesseraError(op, `weight has ${O} output channels, not divisible by ${p.groups} groups`);
   const OH = convOutSize(H, KH, p.stride[0], p.padding[0], p.dilation[0]);
   const OW = convOutSize(W, KW, p.stride[1], p.padding[1], p.dilation[1]);
   if (OH < 1 || OW < 1) {
-    throw new TesseraError(op, `kernel ${KH}x${KW} (dilation ${p.dilation.join("x")}) does not fit the padded input ${H + 2 * p.padding[0]}x${W + 2 * p.padding[1]} (input ${fmtShape(x)}, weight ${fmtShape(w)})`);
+    throw new TesseraError(
+      op,
+      `kernel ${KH}x${KW} (dilation ${p.dilation.join("x")}) does not fit the padded input ${H + 2 * p.padding[0]}x${W + 2 * p.padding[1]} (input ${fmtShape(x)}, weight ${fmtShape(w)})`,
+    );
   }
   return [N, O, OH, OW];
 }

@@ -78,4 +78,3 @@ export function oneHot(indices: Tensor, depth: number): Tensor {
   eq.dispose();
   return out;
 }
-

@@ -102,4 +102,3 @@ function expandView(t: Tensor, shape: readonly number[]): StridedView {
   }
   return { buffer: t.storage.buffer, shape, strides, offset: t.offset };
 }
-

@@ -26,7 +26,12 @@ function reduceRaw(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdi
     if (inner === 0) {
       t.backend.fill(out.storage.buffer, IDENTITY[op]!);
     } else {
-      const moved = viewTensor(src, order.map((i) => src.shape[i]!), order.map((i) => src.strides[i]!), src.offset);
+      const moved = viewTensor(
+        src,
+        order.map((i) => src.shape[i]!),
+        order.map((i) => src.strides[i]!),
+        src.offset,
+      );
       const c = moved.isContiguous ? moved : contiguousCopy(moved);
       t.backend.reduce(op, c.storage.buffer, outer, inner, out.storage.buffer);
       if (c !== moved) c.dispose();
@@ -80,7 +85,12 @@ function argReduction(op: "argmax" | "argmin") {
         if (flat1 !== flat) flat1.dispose();
         flat.dispose();
         if (!keepdims) return r;
-        const v = viewTensor(r, t.shape.map(() => 1), t.shape.map(() => 1), 0);
+        const v = viewTensor(
+          r,
+          t.shape.map(() => 1),
+          t.shape.map(() => 1),
+          0,
+        );
         r.dispose();
         return v;
       });

@@ -10,7 +10,10 @@ import { unsqueeze } from "./views.js";
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   const t = asTensor(x, "pad");
   if (!Array.isArray(pads) || pads.length !== t.rank || pads.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
-    throw new TesseraError("pad", `expected ${t.rank} pairs [before, after] of non-negative integers for shape ${fmtShape(t.shape)}, got ${JSON.stringify(pads)}`);
+    throw new TesseraError(
+      "pad",
+      `expected ${t.rank} pairs [before, after] of non-negative integers for shape ${fmtShape(t.shape)}, got ${JSON.stringify(pads)}`,
+    );
   }
   const norm = pads.map((p) => [p[0], p[1]] as [number, number]);
   return recordOp("pad", [t], { pads: norm, value }, () => {
@@ -36,7 +39,10 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const a = normalizeAxis(op, axis, first.rank);
   for (const [i, t] of ts.entries()) {
     if (t.rank !== first.rank || t.shape.some((d, j) => j !== a && d !== first.shape[j])) {
-      throw new TesseraError(op, `tensor ${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(first.shape.map((d, j) => (j === a ? -1 : d)))} (-1: any) along axis ${a}`);
+      throw new TesseraError(
+        op,
+        `tensor ${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(first.shape.map((d, j) => (j === a ? -1 : d)))} (-1: any) along axis ${a}`,
+      );
     }
     if (t.dtype !== first.dtype) throw new TesseraError(op, `tensor ${i} is ${t.dtype} but tensor 0 is ${first.dtype}`);
     if (t.backend !== first.backend) throw new TesseraError(op, `tensor ${i} lives on '${t.backend.name}', tensor 0 on '${first.backend.name}'`);

@@ -65,7 +65,11 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
 /** Swaps two axes (the last two by default; for 1-D and 0-D tensors, a view of itself). */
 export function transpose(x: Tensor, axis0?: number, axis1?: number): Tensor {
   const t = asTensor(x, "transpose");
-  if (t.rank < 2) return permute(t, t.shape.map((_, i) => i));
+  if (t.rank < 2)
+    return permute(
+      t,
+      t.shape.map((_, i) => i),
+    );
   const a = normalizeAxis("transpose", axis0 ?? -2, t.rank);
   const b = normalizeAxis("transpose", axis1 ?? -1, t.rank);
   const axes = t.shape.map((_, i) => i);
@@ -88,7 +92,10 @@ export function slice(x: Tensor, spec: readonly (SliceSpec | null | undefined)[]
     const s = spec[i] ?? {};
     const step = s.step ?? 1;
     if (!Number.isInteger(step) || step < 1) throw new TesseraError("slice", `step must be a positive integer, got ${step} on axis ${i}`);
-    for (const [k, v] of [["start", s.start], ["end", s.end]] as const) {
+    for (const [k, v] of [
+      ["start", s.start],
+      ["end", s.end],
+    ] as const) {
       if (v !== undefined && !Number.isInteger(v)) throw new TesseraError("slice", `${k} must be an integer, got ${v} on axis ${i}`);
     }
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
@@ -113,7 +120,10 @@ export function slice(x: Tensor, spec: readonly (SliceSpec | null | undefined)[]
 /** Broadcasts to `shape` without copying (size-1 dims get stride 0; new leading dims allowed). */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const t = asTensor(x, "expand");
-  assertShape("expand", shape.map((d, i) => (d === -1 && i >= shape.length - t.rank ? 0 : d)));
+  assertShape(
+    "expand",
+    shape.map((d, i) => (d === -1 && i >= shape.length - t.rank ? 0 : d)),
+  );
   const target = shape.map((d, i) => (d === -1 ? t.shape[i - (shape.length - t.rank)]! : d));
   if (target.length < t.rank) {
     throw new TesseraError("expand", `cannot expand ${fmtShape(t.shape)} to fewer dimensions ${fmtShape(shape)}`);
@@ -149,7 +159,10 @@ export function squeeze(x: Tensor, axes?: number | number[]): Tensor {
   for (const a of drop) {
     if (t.shape[a] !== 1) throw new TesseraError("squeeze", `axis ${a} has size ${t.shape[a]}, expected 1 (shape ${fmtShape(t.shape)})`);
   }
-  return reshape(t, t.shape.filter((_, i) => !drop.includes(i)));
+  return reshape(
+    t,
+    t.shape.filter((_, i) => !drop.includes(i)),
+  );
 }
 
 /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). */

@@ -77,18 +77,33 @@ const BINARY: Array<[BinaryOp, (a: Tensor, b: Tensor) => Tensor, boolean]> = [
 ];
 
 const BROADCAST_PAIRS: Array<[number[], number[]]> = [
-  [[3, 4], [3, 4]],
+  [
+    [3, 4],
+    [3, 4],
+  ],
   [[2, 3, 4], [4]],
-  [[2, 1, 4], [3, 1]],
+  [
+    [2, 1, 4],
+    [3, 1],
+  ],
   [[], [2, 3]],
-  [[5, 1], [1, 1]],
+  [
+    [5, 1],
+    [1, 1],
+  ],
   [[0, 3], [3]],
 ];
 
 function unaryCases(): OpCase[] {
   const out: OpCase[] = [];
   for (const [op, fn, kind, tol, differentiable] of UNARY) {
-    for (const [shape, layout] of [[[7], undefined], [[3, 5], "transposed"], [[2, 3, 4], "strided"], [[0, 2], undefined], [[], undefined]] as const) {
+    for (const [shape, layout] of [
+      [[7], undefined],
+      [[3, 5], "transposed"],
+      [[2, 3, 4], "strided"],
+      [[0, 2], undefined],
+      [[], undefined],
+    ] as const) {
       out.push({
         name: `${op} ${fmt([...shape])}${layout ? ` ${layout}` : ""}`,
         op,
@@ -103,7 +118,14 @@ function unaryCases(): OpCase[] {
   out.push({ name: "neg int32", op: "neg", inputs: [int([6])], run: T.neg, ref: (x) => R.unary("neg", x), grad: false });
   out.push({ name: "abs int32", op: "abs", inputs: [int([6])], run: T.abs, ref: (x) => R.unary("abs", x), grad: false });
   out.push({ name: "exp of int32 promotes", op: "exp", inputs: [int([5])], run: T.exp, ref: (x) => R.unary("exp", x), tol: TRANSCENDENTAL_TOL, grad: false });
-  out.push({ name: "logicalNot bool", op: "logicalNot", inputs: [{ shape: [7], kind: "bool" }], run: T.logicalNot, ref: (x) => R.unary("logicalNot", x), grad: false });
+  out.push({
+    name: "logicalNot bool",
+    op: "logicalNot",
+    inputs: [{ shape: [7], kind: "bool" }],
+    run: T.logicalNot,
+    ref: (x) => R.unary("logicalNot", x),
+    grad: false,
+  });
   return out;
 }
 
@@ -115,7 +137,10 @@ function binaryCases(): OpCase[] {
       out.push({
         name: `${op} ${fmt(a)}${fmt(b)}`,
         op,
-        inputs: [{ shape: a, kind: "distinct" }, { shape: b, kind: kindB }],
+        inputs: [
+          { shape: a, kind: "distinct" },
+          { shape: b, kind: kindB },
+        ],
         run: fn,
         ref: (x, y) => R.binary(op, x, y),
         ...(differentiable ? {} : { grad: false as const }),
@@ -124,7 +149,10 @@ function binaryCases(): OpCase[] {
     out.push({
       name: `${op} transposed+strided`,
       op,
-      inputs: [{ shape: [4, 3], kind: "distinct", layout: "transposed" }, { shape: [4, 3], kind: op === "div" ? "positive" : "distinct", layout: "strided" }],
+      inputs: [
+        { shape: [4, 3], kind: "distinct", layout: "transposed" },
+        { shape: [4, 3], kind: op === "div" ? "positive" : "distinct", layout: "strided" },
+      ],
       run: fn,
       ref: (x, y) => R.binary(op, x, y),
       ...(differentiable ? {} : { grad: false as const }),
@@ -136,8 +164,28 @@ function binaryCases(): OpCase[] {
   out.push({ name: "pow positive base", op: "pow", inputs: [pos([3, 4]), f([4])], run: T.pow, ref: (x, y) => R.binary("pow", x, y), tol: TRANSCENDENTAL_TOL });
   out.push({ name: "add scalar number", op: "add", inputs: [f([2, 3])], run: (x) => T.add(x, 1.5), ref: (x) => R.binary("add", x, R.ref([], [1.5])) });
   out.push({ name: "mul number first", op: "mul", inputs: [f([4])], run: (x) => T.mul(-2, x), ref: (x) => R.binary("mul", R.ref([], [-2]), x) });
-  out.push({ name: "logicalAnd bool", op: "logicalAnd", inputs: [{ shape: [6], kind: "bool" }, { shape: [6], kind: "bool" }], run: T.logicalAnd, ref: (x, y) => R.binary("logicalAnd", x, y), grad: false });
-  out.push({ name: "logicalOr bool", op: "logicalOr", inputs: [{ shape: [2, 3], kind: "bool" }, { shape: [3], kind: "bool" }], run: T.logicalOr, ref: (x, y) => R.binary("logicalOr", x, y), grad: false });
+  out.push({
+    name: "logicalAnd bool",
+    op: "logicalAnd",
+    inputs: [
+      { shape: [6], kind: "bool" },
+      { shape: [6], kind: "bool" },
+    ],
+    run: T.logicalAnd,
+    ref: (x, y) => R.binary("logicalAnd", x, y),
+    grad: false,
+  });
+  out.push({
+    name: "logicalOr bool",
+    op: "logicalOr",
+    inputs: [
+      { shape: [2, 3], kind: "bool" },
+      { shape: [3], kind: "bool" },
+    ],
+    run: T.logicalOr,
+    ref: (x, y) => R.binary("logicalOr", x, y),
+    grad: false,
+  });
   out.push({ name: "square", op: "mul", inputs: [f([5])], run: T.square, ref: (x) => R.binary("mul", x, x) });
   return out;
 }
@@ -145,7 +193,14 @@ function binaryCases(): OpCase[] {
 function whereCases(): OpCase[] {
   return [
     { name: "where same shapes", op: "where", inputs: [{ shape: [3, 4], kind: "bool" }, f([3, 4]), f([3, 4])], run: T.where, ref: R.where, grad: [1, 2] },
-    { name: "where broadcast", op: "where", inputs: [{ shape: [3, 1], kind: "bool" }, f([4]), f([2, 3, 4], "strided")], run: T.where, ref: R.where, grad: [1, 2] },
+    {
+      name: "where broadcast",
+      op: "where",
+      inputs: [{ shape: [3, 1], kind: "bool" }, f([4]), f([2, 3, 4], "strided")],
+      run: T.where,
+      ref: R.where,
+      grad: [1, 2],
+    },
   ];
 }
 
@@ -181,7 +236,14 @@ function reductionCases(): OpCase[] {
     const fn = op === "argmax" ? T.argmax : T.argmin;
     const rf = op === "argmax" ? R.argmax : R.argmin;
     out.push({ name: `${op} axis 1`, op, inputs: [distinct([3, 5])], run: (x) => fn(x, 1), ref: (x) => rf(x, 1), grad: false });
-    out.push({ name: `${op} axis 0 keepdims transposed`, op, inputs: [distinct([4, 3], "transposed")], run: (x) => fn(x, 0, true), ref: (x) => rf(x, 0, true), grad: false });
+    out.push({
+      name: `${op} axis 0 keepdims transposed`,
+      op,
+      inputs: [distinct([4, 3], "transposed")],
+      run: (x) => fn(x, 0, true),
+      ref: (x) => rf(x, 0, true),
+      grad: false,
+    });
     out.push({ name: `${op} flattened`, op, inputs: [distinct([2, 3, 4])], run: (x) => fn(x), ref: (x) => rf(x), grad: false });
     out.push({ name: `${op} int32`, op, inputs: [int([3, 6])], run: (x) => fn(x, -1), ref: (x) => rf(x, -1), grad: false });
   }
@@ -235,9 +297,25 @@ function convCases(): OpCase[] {
   for (const g of CONV_GEOMETRIES) {
     const params = { stride: g.stride ?? [1, 1], padding: g.padding ?? [0, 0], dilation: g.dilation ?? [1, 1], groups: g.groups ?? 1 } as const;
     const desc = `x${fmt(g.x)} w${fmt(g.w)} s${params.stride.join("")} p${params.padding.join("")} d${params.dilation.join("")} g${params.groups}`;
-    const refParams = { stride: [...params.stride] as [number, number], padding: [...params.padding] as [number, number], dilation: [...params.dilation] as [number, number], groups: params.groups };
-    const y = R.conv2d(R.ref(g.x, new Float64Array(g.x.reduce((a, b) => a * b, 1))), R.ref(g.w, new Float64Array(g.w.reduce((a, b) => a * b, 1))), refParams).shape;
-    out.push({ name: `conv2d ${desc}`, op: "conv2d", inputs: [f(g.x), f(g.w)], run: (x, w) => T.conv2d(x, w, params), ref: (x, w) => R.conv2d(x, w, refParams), tol: ACCUMULATE_TOL });
+    const refParams = {
+      stride: [...params.stride] as [number, number],
+      padding: [...params.padding] as [number, number],
+      dilation: [...params.dilation] as [number, number],
+      groups: params.groups,
+    };
+    const y = R.conv2d(
+      R.ref(g.x, new Float64Array(g.x.reduce((a, b) => a * b, 1))),
+      R.ref(g.w, new Float64Array(g.w.reduce((a, b) => a * b, 1))),
+      refParams,
+    ).shape;
+    out.push({
+      name: `conv2d ${desc}`,
+      op: "conv2d",
+      inputs: [f(g.x), f(g.w)],
+      run: (x, w) => T.conv2d(x, w, params),
+      ref: (x, w) => R.conv2d(x, w, refParams),
+      tol: ACCUMULATE_TOL,
+    });
     out.push({
       name: `conv2dBackwardInput ${desc}`,
       op: "conv2dBackwardInput",
@@ -257,7 +335,14 @@ function convCases(): OpCase[] {
       grad: false,
     });
   }
-  out.push({ name: "conv2d non-contiguous input", op: "conv2d", inputs: [f([1, 2, 6, 6], "transposed"), f([2, 2, 3, 3], "strided")], run: (x, w) => T.conv2d(x, w), ref: (x, w) => R.conv2d(x, w), tol: ACCUMULATE_TOL });
+  out.push({
+    name: "conv2d non-contiguous input",
+    op: "conv2d",
+    inputs: [f([1, 2, 6, 6], "transposed"), f([2, 2, 3, 3], "strided")],
+    run: (x, w) => T.conv2d(x, w),
+    ref: (x, w) => R.conv2d(x, w),
+    tol: ACCUMULATE_TOL,
+  });
   return out;
 }
 
@@ -285,12 +370,47 @@ function poolCases(): OpCase[] {
     const desc = `x${fmt(g.x)} k${g.kernel.join("")} s${rp.stride.join("")} p${rp.padding.join("")}${rp.ceilMode ? " ceil" : ""}`;
     const y = R.maxPool2d(R.ref(g.x, new Float64Array(g.x.reduce((a, b) => a * b, 1))), rp).shape;
     out.push({ name: `maxPool2d ${desc}`, op: "maxPool2d", inputs: [distinct(g.x)], run: (x) => T.maxPool2d(x, opts), ref: (x) => R.maxPool2d(x, rp) });
-    out.push({ name: `avgPool2d ${desc}`, op: "avgPool2d", inputs: [f(g.x)], run: (x) => T.avgPool2d(x, opts), ref: (x) => R.avgPool2d(x, rp), tol: ACCUMULATE_TOL });
-    out.push({ name: `maxPool2dBackward ${desc}`, op: "maxPool2dBackward", inputs: [distinct(g.x), f(y)], run: (x, dy) => T.maxPool2dBackward(x, dy, opts), ref: (x, dy) => R.maxPool2dBackward(x, dy, rp), tol: ACCUMULATE_TOL, grad: false });
-    out.push({ name: `avgPool2dBackward ${desc}`, op: "avgPool2dBackward", inputs: [f(y)], run: (dy) => T.avgPool2dBackward(dy, g.x, opts), ref: (dy) => R.avgPool2dBackward(dy, g.x, rp), tol: ACCUMULATE_TOL, grad: false });
+    out.push({
+      name: `avgPool2d ${desc}`,
+      op: "avgPool2d",
+      inputs: [f(g.x)],
+      run: (x) => T.avgPool2d(x, opts),
+      ref: (x) => R.avgPool2d(x, rp),
+      tol: ACCUMULATE_TOL,
+    });
+    out.push({
+      name: `maxPool2dBackward ${desc}`,
+      op: "maxPool2dBackward",
+      inputs: [distinct(g.x), f(y)],
+      run: (x, dy) => T.maxPool2dBackward(x, dy, opts),
+      ref: (x, dy) => R.maxPool2dBackward(x, dy, rp),
+      tol: ACCUMULATE_TOL,
+      grad: false,
+    });
+    out.push({
+      name: `avgPool2dBackward ${desc}`,
+      op: "avgPool2dBackward",
+      inputs: [f(y)],
+      run: (dy) => T.avgPool2dBackward(dy, g.x, opts),
+      ref: (dy) => R.avgPool2dBackward(dy, g.x, rp),
+      tol: ACCUMULATE_TOL,
+      grad: false,
+    });
   }
-  out.push({ name: "maxPool2d transposed input", op: "maxPool2d", inputs: [distinct([1, 1, 4, 6], "transposed")], run: (x) => T.maxPool2d(x, { kernelSize: 2 }), ref: (x) => R.maxPool2d(x, { kernel: [2, 2] }) });
-  out.push({ name: "maxPool2d ignoreBorder false (Theano)", op: "maxPool2d", inputs: [distinct([3, 2, 5, 5])], run: (x) => T.maxPool2d(x, { kernelSize: 2, ignoreBorder: false }), ref: (x) => R.maxPool2d(x, { kernel: [2, 2], ceilMode: true }) });
+  out.push({
+    name: "maxPool2d transposed input",
+    op: "maxPool2d",
+    inputs: [distinct([1, 1, 4, 6], "transposed")],
+    run: (x) => T.maxPool2d(x, { kernelSize: 2 }),
+    ref: (x) => R.maxPool2d(x, { kernel: [2, 2] }),
+  });
+  out.push({
+    name: "maxPool2d ignoreBorder false (Theano)",
+    op: "maxPool2d",
+    inputs: [distinct([3, 2, 5, 5])],
+    run: (x) => T.maxPool2d(x, { kernelSize: 2, ignoreBorder: false }),
+    ref: (x) => R.maxPool2d(x, { kernel: [2, 2], ceilMode: true }),
+  });
   return out;
 }
 
@@ -300,28 +420,152 @@ function viewCases(): OpCase[] {
     { name: "reshape -1 of transposed", op: "reshape", inputs: [f([3, 4], "transposed")], run: (x) => T.reshape(x, [-1]), ref: (x) => R.reshape(x, [12]) },
     { name: "reshape strided to 3-D", op: "reshape", inputs: [f([2, 6], "strided")], run: (x) => T.reshape(x, [3, 2, 2]), ref: (x) => R.reshape(x, [3, 2, 2]) },
     { name: "flatten from axis 1", op: "reshape", inputs: [f([2, 3, 4])], run: (x) => T.flatten(x, 1), ref: (x) => R.reshape(x, [2, 12]) },
-    { name: "squeeze / unsqueeze", op: "reshape", inputs: [f([3, 1, 2])], run: (x) => tidy(() => T.unsqueeze(T.squeeze(x, 1), 0)), ref: (x) => R.reshape(x, [1, 3, 2]) },
-    { name: "permute [2,3,4] (2,0,1)", op: "permute", inputs: [f([2, 3, 4])], run: (x) => tidy(() => T.contiguous(T.permute(x, [2, 0, 1]))), ref: (x) => R.permute(x, [2, 0, 1]) },
+    {
+      name: "squeeze / unsqueeze",
+      op: "reshape",
+      inputs: [f([3, 1, 2])],
+      run: (x) => tidy(() => T.unsqueeze(T.squeeze(x, 1), 0)),
+      ref: (x) => R.reshape(x, [1, 3, 2]),
+    },
+    {
+      name: "permute [2,3,4] (2,0,1)",
+      op: "permute",
+      inputs: [f([2, 3, 4])],
+      run: (x) => tidy(() => T.contiguous(T.permute(x, [2, 0, 1]))),
+      ref: (x) => R.permute(x, [2, 0, 1]),
+    },
     { name: "transpose of offset", op: "permute", inputs: [f([3, 5], "offset")], run: (x) => T.transpose(x), ref: (x) => R.transpose(x) },
-    { name: "slice steps and negatives", op: "slice", inputs: [f([6, 7])], run: (x) => T.slice(x, [{ start: 1, end: -1, step: 2 }, { start: -5, step: 3 }]), ref: (x) => R.slice(x, [{ start: 1, end: -1, step: 2 }, { start: -5, step: 3 }]) },
-    { name: "slice of transposed", op: "slice", inputs: [f([4, 6], "transposed")], run: (x) => T.slice(x, [{ start: 1, end: 3 }]), ref: (x) => R.slice(x, [{ start: 1, end: 3 }]) },
-    { name: "slice empty", op: "slice", inputs: [f([4, 3])], run: (x) => T.slice(x, [{ start: 3, end: 1 }]), ref: (x) => R.slice(x, [{ start: 3, end: 1 }]), grad: false },
+    {
+      name: "slice steps and negatives",
+      op: "slice",
+      inputs: [f([6, 7])],
+      run: (x) =>
+        T.slice(x, [
+          { start: 1, end: -1, step: 2 },
+          { start: -5, step: 3 },
+        ]),
+      ref: (x) =>
+        R.slice(x, [
+          { start: 1, end: -1, step: 2 },
+          { start: -5, step: 3 },
+        ]),
+    },
+    {
+      name: "slice of transposed",
+      op: "slice",
+      inputs: [f([4, 6], "transposed")],
+      run: (x) => T.slice(x, [{ start: 1, end: 3 }]),
+      ref: (x) => R.slice(x, [{ start: 1, end: 3 }]),
+    },
+    {
+      name: "slice empty",
+      op: "slice",
+      inputs: [f([4, 3])],
+      run: (x) => T.slice(x, [{ start: 3, end: 1 }]),
+      ref: (x) => R.slice(x, [{ start: 3, end: 1 }]),
+      grad: false,
+    },
     { name: "expand [3,1]->[2,3,4]", op: "expand", inputs: [f([3, 1])], run: (x) => T.expand(x, [2, 3, 4]), ref: (x) => R.expand(x, [2, 3, 4]) },
-    { name: "pad 2-D", op: "pad", inputs: [f([2, 3])], run: (x) => T.pad(x, [[1, 0], [2, 1]], 0.5), ref: (x) => R.pad(x, [[1, 0], [2, 1]], 0.5) },
-    { name: "pad transposed 3-D", op: "pad", inputs: [f([2, 3, 2], "transposed")], run: (x) => T.pad(x, [[0, 1], [0, 0], [1, 1]]), ref: (x) => R.pad(x, [[0, 1], [0, 0], [1, 1]]) },
-    { name: "concat axis 1", op: "concat", inputs: [f([2, 3]), f([2, 1], "strided"), f([2, 4], "offset")], run: (a, b, c) => T.concat([a, b, c], 1), ref: (a, b, c) => R.concat([a, b, c], 1) },
+    {
+      name: "pad 2-D",
+      op: "pad",
+      inputs: [f([2, 3])],
+      run: (x) =>
+        T.pad(
+          x,
+          [
+            [1, 0],
+            [2, 1],
+          ],
+          0.5,
+        ),
+      ref: (x) =>
+        R.pad(
+          x,
+          [
+            [1, 0],
+            [2, 1],
+          ],
+          0.5,
+        ),
+    },
+    {
+      name: "pad transposed 3-D",
+      op: "pad",
+      inputs: [f([2, 3, 2], "transposed")],
+      run: (x) =>
+        T.pad(x, [
+          [0, 1],
+          [0, 0],
+          [1, 1],
+        ]),
+      ref: (x) =>
+        R.pad(x, [
+          [0, 1],
+          [0, 0],
+          [1, 1],
+        ]),
+    },
+    {
+      name: "concat axis 1",
+      op: "concat",
+      inputs: [f([2, 3]), f([2, 1], "strided"), f([2, 4], "offset")],
+      run: (a, b, c) => T.concat([a, b, c], 1),
+      ref: (a, b, c) => R.concat([a, b, c], 1),
+    },
     { name: "concat axis 0 with empty", op: "concat", inputs: [f([0, 3]), f([2, 3])], run: (a, b) => T.concat([a, b], 0), ref: (a, b) => R.concat([a, b], 0) },
-    { name: "stack axis -1", op: "concat", inputs: [f([2, 3]), f([2, 3], "transposed")], run: (a, b) => T.stack([a, b], -1), ref: (a, b) => R.stack([a, b], -1) },
+    {
+      name: "stack axis -1",
+      op: "concat",
+      inputs: [f([2, 3]), f([2, 3], "transposed")],
+      run: (a, b) => T.stack([a, b], -1),
+      ref: (a, b) => R.stack([a, b], -1),
+    },
     { name: "gather axis 0", op: "gather", inputs: [f([5, 3]), idx([7], 5)], run: (x, i) => T.gather(x, i, 0), ref: (x, i) => R.gather(x, i, 0), grad: [0] },
-    { name: "gather axis 1 transposed", op: "gather", inputs: [f([4, 6], "transposed"), idx([3], 6)], run: (x, i) => T.gather(x, i, 1), ref: (x, i) => R.gather(x, i, 1), grad: [0] },
+    {
+      name: "gather axis 1 transposed",
+      op: "gather",
+      inputs: [f([4, 6], "transposed"), idx([3], 6)],
+      run: (x, i) => T.gather(x, i, 1),
+      ref: (x, i) => R.gather(x, i, 1),
+      grad: [0],
+    },
     { name: "gather int32", op: "gather", inputs: [int([6, 2]), idx([4], 6)], run: (x, i) => T.gather(x, i, 0), ref: (x, i) => R.gather(x, i, 0), grad: false },
     { name: "oneHot", op: "oneHot", inputs: [idx([2, 3], 4)], run: (i) => T.oneHot(i, 4), ref: (i) => R.oneHot(i, 4), grad: false },
     { name: "softmax last axis", op: "softmax", inputs: [f([3, 5])], run: (x) => T.softmax(x), ref: (x) => R.softmax(x), tol: TRANSCENDENTAL_TOL },
-    { name: "softmax axis 0 transposed", op: "softmax", inputs: [f([4, 3], "transposed")], run: (x) => T.softmax(x, 0), ref: (x) => R.softmax(x, 0), tol: TRANSCENDENTAL_TOL },
+    {
+      name: "softmax axis 0 transposed",
+      op: "softmax",
+      inputs: [f([4, 3], "transposed")],
+      run: (x) => T.softmax(x, 0),
+      ref: (x) => R.softmax(x, 0),
+      tol: TRANSCENDENTAL_TOL,
+    },
     { name: "logSoftmax last axis", op: "logSoftmax", inputs: [f([4, 10])], run: (x) => T.logSoftmax(x), ref: (x) => R.logSoftmax(x), tol: TRANSCENDENTAL_TOL },
-    { name: "logSoftmax large logits", op: "logSoftmax", inputs: [f([2, 3])], run: (x) => tidy(() => T.logSoftmax(T.mul(x, 200))), ref: (x) => R.logSoftmax(R.binary("mul", x, R.ref([], [200]))), tol: { atol: 1e-4, rtol: 1e-5 } },
-    { name: "cast float32->int32", op: "cast", inputs: [f([8])], run: (x) => tidy(() => T.cast(T.mul(x, 3), "int32")), ref: (x) => R.cast(R.binary("mul", x, R.ref([], [3])), "int32"), grad: false },
-    { name: "cast float32->bool", op: "cast", inputs: [distinct([6])], run: (x) => tidy(() => T.cast(T.relu(x), "bool")), ref: (x) => R.cast(R.unary("relu", x), "bool"), grad: false },
+    {
+      name: "logSoftmax large logits",
+      op: "logSoftmax",
+      inputs: [f([2, 3])],
+      run: (x) => tidy(() => T.logSoftmax(T.mul(x, 200))),
+      ref: (x) => R.logSoftmax(R.binary("mul", x, R.ref([], [200]))),
+      tol: { atol: 1e-4, rtol: 1e-5 },
+    },
+    {
+      name: "cast float32->int32",
+      op: "cast",
+      inputs: [f([8])],
+      run: (x) => tidy(() => T.cast(T.mul(x, 3), "int32")),
+      ref: (x) => R.cast(R.binary("mul", x, R.ref([], [3])), "int32"),
+      grad: false,
+    },
+    {
+      name: "cast float32->bool",
+      op: "cast",
+      inputs: [distinct([6])],
+      run: (x) => tidy(() => T.cast(T.relu(x), "bool")),
+      ref: (x) => R.cast(R.unary("relu", x), "bool"),
+      grad: false,
+    },
     { name: "cast int32->float32", op: "cast", inputs: [int([6])], run: (x) => T.cast(x, "float32"), ref: (x) => R.cast(x, "float32"), grad: false },
     { name: "cast float32->float32 strided", op: "cast", inputs: [f([3, 4], "strided")], run: (x) => T.cast(x, "float32"), ref: (x) => x },
   ];

@@ -87,7 +87,10 @@ export function describeConformance(options: ConformanceOptions): void {
         expect(Array.from(await T.full([2], 2.5).data())).toEqual([2.5, 2.5]);
         expect(Array.from(await T.arange(5).data())).toEqual([0, 1, 2, 3, 4]);
         expect(Array.from(await T.arange(1, 2, 0.25).data())).toEqual([1, 1.25, 1.5, 1.75]);
-        expect(await T.eye(2, 3).array()).toEqual([[1, 0, 0], [0, 1, 0]]);
+        expect(await T.eye(2, 3).array()).toEqual([
+          [1, 0, 0],
+          [0, 1, 0],
+        ]);
         expect(await T.tensor([[true, false]]).array()).toEqual([[1, 0]]);
         expect((await T.tensor(new Int32Array([7, -8])).data()) instanceof Int32Array).toBe(true);
       });
@@ -103,7 +106,11 @@ export function describeConformance(options: ConformanceOptions): void {
       const cases: Array<[string, () => unknown, RegExp]> = [
         ["add", () => T.add(T.zeros([2, 3]), T.zeros([4])), /^add: shapes \[2,3\] and \[4\] do not broadcast/],
         ["matmul", () => T.matmul(T.zeros([2, 3]), T.zeros([4, 5])), /^matmul: inner dimensions differ: \[2,3\] @ \[4,5\]/],
-        ["conv2d", () => T.conv2d(T.zeros([20, 3, 28, 28]), T.zeros([20, 1, 5, 5])), /^conv2d: input has 3 channels but weight expects 1 .*\(input \[20,3,28,28\], weight \[20,1,5,5\]\)/],
+        [
+          "conv2d",
+          () => T.conv2d(T.zeros([20, 3, 28, 28]), T.zeros([20, 1, 5, 5])),
+          /^conv2d: input has 3 channels but weight expects 1 .*\(input \[20,3,28,28\], weight \[20,1,5,5\]\)/,
+        ],
         ["conv2d rank", () => T.conv2d(T.zeros([3, 28, 28]), T.zeros([20, 3, 5, 5])), /^conv2d: input must be 4-D/],
         ["maxPool2d", () => T.maxPool2d(T.zeros([1, 1, 2, 2]), { kernelSize: 3 }), /^maxPool2d: window 3x3 does not fit/],
         ["reshape", () => T.reshape(T.zeros([2, 3]), [4, 2]), /^reshape: cannot reshape \[2,3\] \(6 elements\) to \[4,2\]/],

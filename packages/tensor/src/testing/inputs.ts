@@ -39,7 +39,17 @@ export function drawValues(spec: InputSpec, rng: RandomState): RefArray {
     for (let i = 0; i < n; i++) {
       const u = rng.randomSample();
       values[i] =
-        kind === "float" ? Math.fround(u * 4 - 2) : kind === "positive" ? Math.fround(0.2 + u * 2.8) : kind === "int" ? Math.floor(u * 19) - 9 : kind === "bool" ? (u < 0.5 ? 1 : 0) : Math.floor(u * (spec.bound ?? 1));
+        kind === "float"
+          ? Math.fround(u * 4 - 2)
+          : kind === "positive"
+            ? Math.fround(0.2 + u * 2.8)
+            : kind === "int"
+              ? Math.floor(u * 19) - 9
+              : kind === "bool"
+                ? u < 0.5
+                  ? 1
+                  : 0
+                : Math.floor(u * (spec.bound ?? 1));
     }
   }
   return ref(spec.shape, values);

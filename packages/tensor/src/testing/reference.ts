@@ -135,21 +135,7 @@ export function ref(shape: readonly number[], values: ArrayLike<number>): RefArr
 // ---------------------------------------------------------------------------------------------
 
 /** Names of the elementwise unary ops. */
-export type UnaryOp =
-  | "neg"
-  | "abs"
-  | "sign"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "floor"
-  | "ceil"
-  | "sin"
-  | "cos"
-  | "logicalNot";
+export type UnaryOp = "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "tanh" | "sigmoid" | "relu" | "floor" | "ceil" | "sin" | "cos" | "logicalNot";
 
 const UNARY: Record<UnaryOp, (v: number) => number> = {
   neg: (v) => -v,
@@ -222,10 +208,7 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
 };
 
 /** NumPy broadcast of two shapes (or of the shapes of two arrays); throws on incompatible dims. */
-export function broadcastShape(
-  a: readonly number[] | RefArray,
-  b: readonly number[] | RefArray,
-): number[] {
+export function broadcastShape(a: readonly number[] | RefArray, b: readonly number[] | RefArray): number[] {
   const sa = "shape" in a ? a.shape : a;
   const sb = "shape" in b ? b.shape : b;
   const rank = Math.max(sa.length, sb.length);
@@ -277,12 +260,7 @@ export function where(cond: RefArray, a: RefArray, b: RefArray): RefArray {
 export type ReduceOp = "sum" | "prod" | "max" | "min" | "mean";
 
 /** Reduces `x` with `op` over `axes` (undefined = all axes, negative allowed), optionally keeping reduced dims as 1. */
-export function reduce(
-  op: ReduceOp,
-  x: RefArray,
-  axes?: readonly number[],
-  keepdims = false,
-): RefArray {
+export function reduce(op: ReduceOp, x: RefArray, axes?: readonly number[], keepdims = false): RefArray {
   if (!["sum", "prod", "max", "min", "mean"].includes(op)) fail(`reduce: unknown op "${String(op)}"`);
   checkArray(x, `reduce(${op})`);
   const rank = x.shape.length;
@@ -312,7 +290,8 @@ export function reduce(
     const v = x.data[i]!;
     if (op === "sum" || op === "mean") acc[o] = acc[o]! + v;
     else if (op === "prod") acc[o] = acc[o]! * v;
-    else if (op === "max") acc[o] = Math.max(acc[o]!, v); // NaN propagates
+    else if (op === "max")
+      acc[o] = Math.max(acc[o]!, v); // NaN propagates
     else acc[o] = Math.min(acc[o]!, v);
   }
   if (op === "mean") for (let o = 0; o < outSize; o++) acc[o] = acc[o]! / count;
@@ -445,12 +424,7 @@ function checkPair(p: readonly number[], min: number, what: string): [number, nu
   return [p[0]!, p[1]!];
 }
 
-function convGeometry(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  params: Conv2dParams,
-  what: string,
-): ConvGeometry {
+function convGeometry(xShape: readonly number[], wShape: readonly number[], params: Conv2dParams, what: string): ConvGeometry {
   checkShape(xShape, `${what} input`);
   checkShape(wShape, `${what} weight`);
   if (xShape.length !== 4) fail(`${what}: input must be [N,C,H,W], got ${fmt(xShape)}`);
@@ -517,12 +491,7 @@ export function conv2d(x: RefArray, w: RefArray, params: Conv2dParams = {}): Ref
 }
 
 /** Vector-Jacobian product of conv2d with respect to its input: scatters dy * w into a zero array of `xShape`. */
-export function conv2dBackwardInput(
-  dy: RefArray,
-  w: RefArray,
-  xShape: readonly number[],
-  params: Conv2dParams = {},
-): RefArray {
+export function conv2dBackwardInput(dy: RefArray, w: RefArray, xShape: readonly number[], params: Conv2dParams = {}): RefArray {
   checkArray(w, "conv2dBackwardInput w");
   const g = convGeometry(xShape, w.shape, params, "conv2dBackwardInput");
   checkDy(dy, [g.N, g.O, g.OH, g.OW], "conv2dBackwardInput");
@@ -553,12 +522,7 @@ export function conv2dBackwardInput(
 }
 
 /** Vector-Jacobian product of conv2d with respect to its weight: scatters x * dy into a zero array of `wShape`. */
-export function conv2dBackwardWeight(
-  x: RefArray,
-  dy: RefArray,
-  wShape: readonly number[],
-  params: Conv2dParams = {},
-): RefArray {
+export function conv2dBackwardWeight(x: RefArray, dy: RefArray, wShape: readonly number[], params: Conv2dParams = {}): RefArray {
   checkArray(x, "conv2dBackwardWeight x");
   const g = convGeometry(x.shape, wShape, params, "conv2dBackwardWeight");
   checkDy(dy, [g.N, g.O, g.OH, g.OW], "conv2dBackwardWeight");
@@ -1060,12 +1024,7 @@ export function crossEntropy(logits: RefArray, labels: readonly number[] | RefAr
 // ---------------------------------------------------------------------------------------------
 
 /** Central-difference gradient of L = sum(f(inputs) * dy) with respect to each input (float64). */
-export function numericGradient(
-  f: (inputs: RefArray[]) => RefArray,
-  inputs: readonly RefArray[],
-  dy: RefArray,
-  eps = 1e-6,
-): RefArray[] {
+export function numericGradient(f: (inputs: RefArray[]) => RefArray, inputs: readonly RefArray[], dy: RefArray, eps = 1e-6): RefArray[] {
   checkArray(dy, "numericGradient dy");
   const work = inputs.map((x) => ({ shape: [...x.shape], data: Float64Array.from(x.data) }));
   const loss = (): number => {
