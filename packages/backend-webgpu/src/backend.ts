@@ -6,7 +6,7 @@ import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./
 import { BufferPool } from "./buffer-pool.js";
 import type { Backend, BackendBuffer, BackendMemory, BinaryOp, DType, HeavyKernels, ReduceOp, StridedView, TypedArray, UnaryOp } from "./contract.js";
 import { type AcquiredDevice, type AdapterSummary, type DeviceOptions, acquireDevice } from "./device.js";
-import { CommandRecorder } from "./encoder.js";
+import { CommandRecorder, type StorageBinding } from "./encoder.js";
 import { FailureState, WebGPUBackendError, WebGPUDeviceLostError, WebGPUExecutionError, WebGPULimitError, WebGPUOutOfMemoryError } from "./errors.js";
 import { BufferUsage, MapMode } from "./gpu-constants.js";
 import { binary, where } from "./kernels/binary.js";
@@ -19,7 +19,8 @@ import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./ke
 import { reduce } from "./kernels/reduce.js";
 import { unary } from "./kernels/unary.js";
 import { ParamsRing } from "./params-ring.js";
-import { PipelineCache } from "./pipelines.js";
+import { type CachedPipeline, PipelineCache } from "./pipelines.js";
+import { canIdleWait, idleWait } from "./wait.js";
 
 /** Options of `createWebGPUBackend`. */
 export interface WebGPUBackendOptions extends DeviceOptions {
@@ -27,6 +28,11 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   maxDispatchesPerBatch?: number;
   /** Bytes of freed buffers kept for reuse; the rest is destroyed at the next submit (default 1 GiB). */
   maxPooledBytes?: number;
+  /**
+   * In Node, wait for the GPU by sleeping in 1 ms slices instead of letting Dawn's bindings poll in
+   * a busy loop, which takes a CPU core from software adapters (default true; see wait.ts).
+   */
+  idleWait?: boolean;
 }
 
 /** Counters for diagnostics and tests. */
@@ -37,6 +43,24 @@ export interface WebGPUStats {
   pipelines: number;
   /** Dispatches recorded but not yet submitted. */
   pendingDispatches: number;
+  /** Gradient kernels whose output was freed before anything used it, so they never ran. */
+  elidedKernels: number;
+  /** Gradient kernels recorded but waiting for their output to be used. */
+  deferredKernels: number;
+}
+
+/**
+ * A gradient kernel whose dispatches wait until something uses its output. Autograd computes the
+ * gradient of every input of an op (conv2d's input gradient even for the network's input images)
+ * and frees the ones nobody needs; such a kernel is dropped instead of run.
+ */
+interface Deferred {
+  readonly out: GPUBuffer;
+  /** GPU buffers the dispatches read (the output excluded). */
+  readonly reads: Set<GPUBuffer>;
+  readonly dispatches: Array<{ pipeline: CachedPipeline; params: Uint32Array; storage: readonly StorageBinding[]; groups: readonly [number, number, number] }>;
+  /** Scratch buffers of the kernel, freed once it is recorded or dropped. */
+  readonly temps: WebGPUBuffer[];
 }
 
 /** Bytes of readback staging buffers kept for reuse. */
@@ -66,9 +90,15 @@ export class WebGPUBackend implements Backend {
   private readonly ring: ParamsRing;
   private readonly ctx: KernelContext;
   private readonly live = new Set<WebGPUBuffer>();
+  /** Deferred gradient kernels, in call order (see `Deferred`). */
+  private deferred: Deferred[] = [];
+  /** Freed buffers a deferred kernel still reads: pooled once no deferred kernel reads them. */
+  private readonly held = new Set<GPUBuffer>();
+  private elided = 0;
   private liveBytes = 0;
   private disposed = false;
   private readonly maxPooledBytes: number;
+  private readonly idle: boolean;
 
   /** Use `createWebGPUBackend`, which acquires the device first. */
   constructor(acquired: AcquiredDevice, options: WebGPUBackendOptions = {}) {
@@ -77,6 +107,7 @@ export class WebGPUBackend implements Backend {
     const device = acquired.device;
     this.device = device;
     this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;
+    this.idle = (options.idleWait ?? true) && canIdleWait();
     device.lost.then(
       (info) => this.failures.record(this.disposed ? disposedError() : new WebGPUDeviceLostError(info.reason, info.message)),
       () => {},
@@ -117,15 +148,51 @@ export class WebGPUBackend implements Backend {
       return gpuBuffer(out, op);
     };
     this.kernels = {
-      matmul: (a, b, out) => matmul(this.ctx, a, b, k("matmul", out)),
-      conv2d: (x, xs, w, ws, out, os, p) => conv2d(this.ctx, x, xs, w, ws, k("conv2d", out), os, p),
-      conv2dBackwardInput: (dy, dys, w, ws, out, xs, p) => conv2dBackwardInput(this.ctx, dy, dys, w, ws, k("conv2dBackwardInput", out), xs, p),
-      conv2dBackwardWeight: (x, xs, dy, dys, out, ws, p) => conv2dBackwardWeight(this.ctx, x, xs, dy, dys, k("conv2dBackwardWeight", out), ws, p),
-      maxPool2d: (x, xs, out, os, p) => maxPool2d(this.ctx, x, xs, k("maxPool2d", out), os, p),
-      maxPool2dBackward: (x, xs, dy, dys, out, p) => maxPool2dBackward(this.ctx, x, xs, dy, dys, k("maxPool2dBackward", out), p),
-      avgPool2d: (x, xs, out, os, p) => avgPool2d(this.ctx, x, xs, k("avgPool2d", out), os, p),
-      avgPool2dBackward: (dy, dys, out, xs, p) => avgPool2dBackward(this.ctx, dy, dys, k("avgPool2dBackward", out), xs, p),
-      gather: (x, outer, n, inner, idx, m, out) => gather(this.ctx, x, outer, n, inner, idx, m, k("gather", out)),
+      matmul: (a, b, out) => {
+        const o = k("matmul", out);
+        this.settle([a.buffer, b.buffer], [o]);
+        matmul(this.ctx, a, b, o);
+      },
+      conv2d: (x, xs, w, ws, out, os, p) => {
+        const o = k("conv2d", out);
+        this.settle([x, w], [o]);
+        conv2d(this.ctx, x, xs, w, ws, o, os, p);
+      },
+      conv2dBackwardInput: (dy, dys, w, ws, out, xs, p) => {
+        const o = k("conv2dBackwardInput", out);
+        this.settle([dy, w], [o]);
+        this.defer(o, (ctx) => conv2dBackwardInput(ctx, dy, dys, w, ws, o, xs, p));
+      },
+      conv2dBackwardWeight: (x, xs, dy, dys, out, ws, p) => {
+        const o = k("conv2dBackwardWeight", out);
+        this.settle([x, dy], [o]);
+        this.defer(o, (ctx) => conv2dBackwardWeight(ctx, x, xs, dy, dys, o, ws, p));
+      },
+      maxPool2d: (x, xs, out, os, p) => {
+        const o = k("maxPool2d", out);
+        this.settle([x], [o]);
+        maxPool2d(this.ctx, x, xs, o, os, p);
+      },
+      maxPool2dBackward: (x, xs, dy, dys, out, p) => {
+        const o = k("maxPool2dBackward", out);
+        this.settle([x, dy], [o]);
+        maxPool2dBackward(this.ctx, x, xs, dy, dys, o, p);
+      },
+      avgPool2d: (x, xs, out, os, p) => {
+        const o = k("avgPool2d", out);
+        this.settle([x], [o]);
+        avgPool2d(this.ctx, x, xs, o, os, p);
+      },
+      avgPool2dBackward: (dy, dys, out, xs, p) => {
+        const o = k("avgPool2dBackward", out);
+        this.settle([dy], [o]);
+        avgPool2dBackward(this.ctx, dy, dys, o, xs, p);
+      },
+      gather: (x, outer, n, inner, idx, m, out) => {
+        const o = k("gather", out);
+        this.settle([x, idx], [o]);
+        gather(this.ctx, x, outer, n, inner, idx, m, o);
+      },
     };
   }
 
@@ -145,6 +212,63 @@ export class WebGPUBackend implements Backend {
       () => {},
     );
     return buffer;
+  }
+
+  /**
+   * Records `run`'s dispatches only once something uses `out` (see `Deferred`); if `out` is freed
+   * first, they are dropped. The caller has settled the kernel's operands already.
+   */
+  private defer(out: WebGPUBuffer, run: (ctx: KernelContext) => void): void {
+    const d: Deferred = { out: out.gpu, reads: new Set(), dispatches: [], temps: [] };
+    run({
+      ...this.ctx,
+      recorder: {
+        dispatch: (pipeline, params, storage, groups) => {
+          d.dispatches.push({ pipeline, params, storage, groups });
+          for (const s of storage) if (s.buffer !== d.out) d.reads.add(s.buffer);
+        },
+      },
+      releaseTemp: (b) => d.temps.push(b),
+    });
+    if (d.dispatches.length > 0) this.deferred.push(d);
+    else this.resolve(d, false);
+  }
+
+  /**
+   * Before an op reads `reads` and writes `writes`: records every deferred kernel whose output it
+   * touches, or whose operands it overwrites, so that work stays in program order.
+   */
+  private settle(reads: readonly BackendBuffer[], writes: readonly BackendBuffer[]): void {
+    if (this.deferred.length === 0) return;
+    const touched = (d: Deferred) =>
+      reads.some((b) => b instanceof WebGPUBuffer && b.gpu === d.out) ||
+      writes.some((b) => b instanceof WebGPUBuffer && (b.gpu === d.out || d.reads.has(b.gpu)));
+    for (const d of this.deferred.filter(touched)) this.resolve(d, true);
+  }
+
+  /** Records every deferred kernel (before submitting, so explicit syncs and flushes run them). */
+  private settleAll(): void {
+    for (const d of [...this.deferred]) this.resolve(d, true);
+  }
+
+  /** Takes `d` off the deferred list, records its dispatches (or drops them), frees what it held. */
+  private resolve(d: Deferred, record: boolean): void {
+    this.deferred = this.deferred.filter((x) => x !== d);
+    if (record) for (const x of d.dispatches) this.recorder.dispatch(x.pipeline, x.params, x.storage, x.groups);
+    else if (d.dispatches.length > 0) this.elided++;
+    for (const t of d.temps) this.free(t);
+    for (const r of d.reads) {
+      if (this.held.has(r) && !this.deferred.some((x) => x.reads.has(r))) {
+        this.held.delete(r);
+        this.pool.release(r);
+      }
+    }
+  }
+
+  /** Awaits GPU work, failing early on a recorded failure, sleeping rather than spinning in Node. */
+  private wait<T>(p: Promise<T>): Promise<T> {
+    const raced = this.failures.race(p);
+    return this.idle ? idleWait(raced) : raced;
   }
 
   /** Throws the first recorded GPU failure (lost device, out of memory) or a disposed-backend error. */
@@ -177,7 +301,11 @@ export class WebGPUBackend implements Backend {
     buffer.live = false;
     this.live.delete(buffer);
     this.liveBytes -= buffer.gpu.size;
-    this.pool.release(buffer.gpu);
+    const unused = this.deferred.find((d) => d.out === buffer.gpu);
+    if (unused) this.resolve(unused, false);
+    // A deferred kernel still reading the buffer keeps it out of the pool until it is resolved.
+    if (this.deferred.some((d) => d.reads.has(buffer.gpu))) this.held.add(buffer.gpu);
+    else this.pool.release(buffer.gpu);
   }
 
   /** Replaces the contents of `buffer`; ordered after every op recorded before it. */
@@ -188,6 +316,7 @@ export class WebGPUBackend implements Backend {
       throw new WebGPUBackendError(`write: got ${data.length} elements for a buffer of ${b.size}`);
     }
     if (b.size === 0) return;
+    this.settle([], [b]);
     const words = toWords(b.dtype, data);
     const bytes = words.byteLength;
     if (!this.recorder.pending.has(b.gpu)) {
@@ -207,6 +336,7 @@ export class WebGPUBackend implements Backend {
   async read(buffer: BackendBuffer): Promise<TypedArray> {
     this.check();
     const b = gpuBuffer(buffer, "read");
+    this.settle([b], []);
     const out = hostArray(b.dtype, b.size);
     if (b.size === 0) {
       await this.sync();
@@ -217,7 +347,7 @@ export class WebGPUBackend implements Backend {
     this.recorder.copy(b.gpu, 0, staging, 0, bytes);
     const validated = this.recorder.flush();
     try {
-      await this.failures.race(Promise.all([staging.mapAsync(MapMode.READ, 0, bytes), validated]));
+      await this.wait(Promise.all([staging.mapAsync(MapMode.READ, 0, bytes), validated]));
       this.check();
     } catch (e) {
       staging.destroy(); // its state is unknown after a failure: never pool it again
@@ -234,50 +364,59 @@ export class WebGPUBackend implements Backend {
   /** Sets every element (bool: value != 0; int32: wraps like `value | 0`). */
   fill(buffer: BackendBuffer, value: number): void {
     this.check();
-    fill(this.ctx, gpuBuffer(buffer, "fill"), value);
+    const b = gpuBuffer(buffer, "fill");
+    this.settle([], [b]);
+    fill(this.ctx, b, value);
   }
 
   /** dst[i] = src[i] with dtype conversion, both strided. */
   copy(src: StridedView, dst: StridedView): void {
     this.check();
+    this.settle([src.buffer], [dst.buffer]);
     copy(this.ctx, src, dst);
   }
 
   /** out = op(x). */
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer): void {
     this.check();
+    this.settle([x.buffer], [out]);
     unary(this.ctx, op, x, gpuBuffer(out, "unary"));
   }
 
   /** out = a op b. */
   binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer): void {
     this.check();
+    this.settle([a.buffer, b.buffer], [out]);
     binary(this.ctx, op, a, b, gpuBuffer(out, "binary"));
   }
 
   /** out = cond ? a : b. */
   where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer): void {
     this.check();
+    this.settle([cond.buffer, a.buffer, b.buffer], [out]);
     where(this.ctx, cond, a, b, gpuBuffer(out, "where"));
   }
 
   /** Reduces the last axis of contiguous x viewed as [outer, inner]. */
   reduce(op: ReduceOp, x: BackendBuffer, outer: number, inner: number, out: BackendBuffer): void {
     this.check();
+    this.settle([x], [out]);
     reduce(this.ctx, op, gpuBuffer(x, "reduce"), outer, inner, gpuBuffer(out, "reduce"));
   }
 
   /** Submits recorded work and waits until the GPU has finished all of it. */
   async sync(): Promise<void> {
     this.check();
+    this.settleAll();
     const validated = this.recorder.flush();
-    await this.failures.race(Promise.all([this.device.queue.onSubmittedWorkDone(), validated]));
+    await this.wait(Promise.all([this.device.queue.onSubmittedWorkDone(), validated]));
     this.check();
   }
 
   /** Submits recorded work without waiting (lets the GPU start while JS continues). */
   flush(): void {
     this.check();
+    this.settleAll();
     void this.recorder.flush();
   }
 
@@ -293,7 +432,13 @@ export class WebGPUBackend implements Backend {
 
   /** Diagnostics: submits, compiled pipelines, dispatches waiting for the next submit. */
   stats(): WebGPUStats {
-    return { submits: this.recorder.submitCount, pipelines: this.pipelines.size, pendingDispatches: this.recorder.pendingDispatches };
+    return {
+      submits: this.recorder.submitCount,
+      pipelines: this.pipelines.size,
+      pendingDispatches: this.recorder.pendingDispatches,
+      elidedKernels: this.elided,
+      deferredKernels: this.deferred.length,
+    };
   }
 
   /** Destroys every buffer and (when this package created it) the device, so Node can exit. */
@@ -307,6 +452,9 @@ export class WebGPUBackend implements Backend {
     }
     this.live.clear();
     this.liveBytes = 0;
+    this.deferred = [];
+    for (const h of this.held) h.destroy();
+    this.held.clear();
     this.pool.clear();
     this.readPool.clear();
     this.ring.destroy();

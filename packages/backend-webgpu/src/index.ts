@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 /**
  * @tessera/backend-webgpu: Tessera's WebGPU backend (Dawn in Node, `navigator.gpu` in browsers).
  * Importing the package registers it under the name `webgpu`.

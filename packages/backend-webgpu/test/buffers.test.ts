@@ -226,6 +226,65 @@ describe.skipIf(!backend)(`webgpu buffers${backend ? "" : ` (skipped: no WebGPU 
     d.dispose();
   });
 
+  describe("deferred gradient kernels", () => {
+    const p = { stride: [1, 1] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+    const s4 = [1, 1, 2, 2] as [number, number, number, number];
+    const w4 = [1, 1, 1, 1] as [number, number, number, number];
+
+    it("a gradient whose output is freed before any use never runs", async () => {
+      const before = b.stats();
+      const dy = upload(b, "float32", [1, 2, 3, 4]);
+      const w = upload(b, "float32", [2]);
+      const gx = b.alloc(4, "float32");
+      b.kernels.conv2dBackwardInput!(dy, s4, w, w4, gx, s4, p);
+      expect(b.stats().deferredKernels).toBe(1);
+      b.free(dy); // still read by the deferred kernel: held, not pooled
+      b.free(gx);
+      const after = b.stats();
+      expect(after.deferredKernels).toBe(0);
+      expect(after.elidedKernels).toBe(before.elidedKernels + 1);
+      b.free(w);
+      await b.sync();
+    });
+
+    it("operands freed or overwritten after the call do not change the result", async () => {
+      const dy = upload(b, "float32", [1, 2, 3, 4]);
+      const w = upload(b, "float32", [2]);
+      const gx = b.alloc(4, "float32");
+      b.kernels.conv2dBackwardInput!(dy, s4, w, w4, gx, s4, p);
+      b.free(dy);
+      const reuse = upload(b, "float32", [100, 100, 100, 100]); // must not land in dy's buffer
+      b.write(w, Float32Array.of(5)); // records the deferred kernel first
+      expect(Array.from(await b.read(gx))).toEqual([2, 4, 6, 8]);
+      for (const t of [w, gx, reuse]) b.free(t);
+    });
+
+    it("ops using the output, reads and syncs run it first", async () => {
+      const x = upload(b, "float32", [1, 2, 3, 4]);
+      const dy = upload(b, "float32", [1, 1, 2, 2]);
+      const gw = b.alloc(1, "float32");
+      b.kernels.conv2dBackwardWeight!(x, s4, dy, s4, gw, w4, p);
+      const twice = b.alloc(1, "float32");
+      b.binary("add", dense(gw, [1]), dense(gw, [1]), twice);
+      expect(Array.from(await b.read(twice))).toEqual([34]);
+      const gx = b.alloc(4, "float32");
+      b.kernels.conv2dBackwardInput!(dy, s4, gw, w4, gx, s4, p);
+      await b.sync();
+      expect(b.stats().deferredKernels).toBe(0);
+      expect(Array.from(await b.read(gx))).toEqual([17, 17, 34, 34]);
+      for (const t of [x, dy, gw, twice, gx]) b.free(t);
+    });
+  });
+
+  it("reads and syncs with idleWait off (Dawn's own polling) as well", async () => {
+    const d = await createWebGPUBackend({ idleWait: false });
+    const x = upload(d, "float32", [1, 2, 3]);
+    d.fill(x, 4);
+    await d.sync();
+    expect(Array.from(await d.read(x))).toEqual([4, 4, 4]);
+    d.dispose();
+  });
+
   it("dispose releases everything and makes later calls throw", async () => {
     const d = await createWebGPUBackend();
     const x = d.alloc(100, "float32");

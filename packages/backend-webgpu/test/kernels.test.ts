@@ -109,6 +109,15 @@ describe.skipIf(!backend)(`webgpu heavy kernels${backend ? "" : ` (skipped: no W
     it("transposed (strided) right operand", () => check(3, 20, 17, 9, { transposeB: true }));
     it("batch stride 0 (broadcast right operand)", () => check(3, 5, 6, 7, { broadcastB: true }));
     it("int32", () => check(2, 9, 13, 11, { dtype: "int32" }));
+    it("sizes that are multiples of 4 (aligned vec4 runs), plain and transposed", async () => {
+      await check(2, 8, 12, 16);
+      await check(1, 4, 8, 12, { transposeB: true });
+      await check(2, 12, 20, 300, { transposeB: true });
+    });
+    it("more rows than columns (lanes over rows), K not a multiple of 4", async () => {
+      await check(1, 70, 9, 6);
+      await check(2, 130, 7, 12, { transposeB: true });
+    });
     it("long K with a small output (split K, partials summed)", () => check(1, 3, 10000, 5));
     it("K = 0 gives zeros", () => check(1, 2, 0, 3));
     it("the same buffer on both sides", async () => {
@@ -126,6 +135,25 @@ describe.skipIf(!backend)(`webgpu heavy kernels${backend ? "" : ` (skipped: no W
       { name: "plain 3x3", xs: [2, 3, 7, 6], ws: [4, 3, 3, 3], p: { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 } },
       { name: "groups, stride, padding, dilation", xs: [2, 4, 9, 8], ws: [6, 2, 3, 3], p: { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 } },
       { name: "depthwise 1x1 stride 2", xs: [1, 3, 5, 5], ws: [3, 1, 1, 1], p: { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 3 } },
+      {
+        name: "padding, odd widths (sliding windows)",
+        xs: [2, 3, 7, 9],
+        ws: [5, 3, 3, 3],
+        p: { stride: [1, 1], padding: [1, 2], dilation: [1, 1], groups: 1 },
+      },
+      {
+        name: "row stride and dilation, unit width stride",
+        xs: [2, 4, 9, 7],
+        ws: [4, 2, 3, 2],
+        p: { stride: [2, 1], padding: [1, 0], dilation: [2, 1], groups: 2 },
+      },
+      { name: "rows narrower than a lane's columns", xs: [3, 2, 4, 3], ws: [9, 2, 2, 2], p: { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 } },
+      {
+        name: "kernel wider than the unrolled window",
+        xs: [1, 2, 5, 12],
+        ws: [3, 2, 2, 9],
+        p: { stride: [1, 1], padding: [0, 1], dilation: [1, 1], groups: 1 },
+      },
       {
         name: "LeNet-like weight gradient (split K)",
         xs: [8, 1, 28, 28],
@@ -172,6 +200,16 @@ describe.skipIf(!backend)(`webgpu heavy kernels${backend ? "" : ` (skipped: no W
       { name: "3x2 window, padding, floor mode", xs: [2, 2, 7, 6], p: { kernel: [3, 2], stride: [2, 2], padding: [1, 1], ceilMode: false } },
       { name: "3x3 stride 2 ceil mode (partial last window)", xs: [1, 2, 8, 7], p: { kernel: [3, 3], stride: [2, 2], padding: [1, 0], ceilMode: true } },
       { name: "overlapping 3x3 stride 1", xs: [1, 1, 5, 5], p: { kernel: [3, 3], stride: [1, 1], padding: [1, 1], ceilMode: false } },
+      {
+        name: "disjoint 2x2 stride 3, padding, ceil mode (uncovered cells)",
+        xs: [2, 2, 7, 8],
+        p: { kernel: [2, 2], stride: [3, 3], padding: [1, 0], ceilMode: true },
+      },
+      {
+        name: "disjoint 2x3 stride 2x3, odd sizes (floor mode drops the edge)",
+        xs: [1, 3, 5, 7],
+        p: { kernel: [2, 3], stride: [2, 3], padding: [0, 0], ceilMode: false },
+      },
     ];
     for (const c of cases) {
       it(`max and average, forward and backward: ${c.name}`, async () => {

@@ -133,6 +133,24 @@ describe.skipIf(!backend)(`webgpu primitives${backend ? "" : ` (skipped: no WebG
       b.free(dst);
     });
 
+    it("walks long innermost rows in runs (permuted source, rows not a multiple of the run)", async () => {
+      const shape = [3, 4, 19];
+      const n = 3 * 4 * 19;
+      const data = Array.from({ length: n }, (_, i) => i * 0.5 - 7);
+      const src = upload(b, "float32", data);
+      // [4,3,19] storage viewed as [3,4,19] (first two axes swapped), then a broadcast innermost axis.
+      const view = { shape, strides: [19, 57, 1], offset: 0 };
+      const dst = b.alloc(n, "float32");
+      b.copy({ buffer: src, ...view }, dense(dst, shape));
+      expect(Array.from(await b.read(dst))).toEqual(gatherView(data, view));
+      const bview = { shape, strides: [1, 3, 0], offset: 0 };
+      const sum = b.alloc(n, "float32");
+      b.binary("add", dense(dst, shape), { buffer: src, ...bview }, sum);
+      const expected = gatherView(data, view).map((v, i) => v + gatherView(data, bview)[i]!);
+      expect(Array.from(await b.read(sum))).toEqual(expected);
+      for (const t of [src, dst, sum]) b.free(t);
+    });
+
     it("copies within one buffer (source and destination alias)", async () => {
       const buf = upload(b, "float32", [1, 2, 3, 4, 0, 0, 0, 0]);
       b.copy({ buffer: buf, shape: [4], strides: [1], offset: 0 }, { buffer: buf, shape: [4], strides: [1], offset: 4 });

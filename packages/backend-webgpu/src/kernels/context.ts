@@ -11,7 +11,8 @@ import type { BindingSet, ParamBuilder } from "./wgsl.js";
 /** The backend services kernels use. */
 export interface KernelContext {
   readonly pipelines: PipelineCache;
-  readonly recorder: CommandRecorder;
+  /** Where dispatches go: the command recorder, or a deferred kernel's capture (see backend.ts). */
+  readonly recorder: Pick<CommandRecorder, "dispatch">;
   /** `maxComputeWorkgroupsPerDimension`. */
   readonly maxWorkgroupsPerDim: number;
   /** A scratch buffer for multi-pass kernels; give it back with `releaseTemp` once recorded. */

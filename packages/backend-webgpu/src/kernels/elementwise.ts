@@ -3,11 +3,15 @@
  * element of the (collapsed) iteration space, each operand addressed as contiguous, broadcast
  * scalar, or through per-dimension strides read from the parameter block. Rank is unlimited; the
  * kernel is specialised per rank and per operand access pattern.
+ *
+ * Threads loop over the elements with a grid stride, and the grid is capped: on software adapters
+ * (lavapipe) every workgroup has a fixed start-up cost that dominates one element per thread, and
+ * on GPUs a few hundred workgroups of 64 threads still cover the device.
  */
 import type { WebGPUBuffer } from "../buffer.js";
 import { type KernelContext, launch } from "./context.js";
 import { collapse, sizeOf } from "./layout.js";
-import { BindingSet, COMMON_WGSL, type Elem, ParamBuilder, WG, entry1d, grid, load, paramsDecl, store } from "./wgsl.js";
+import { BindingSet, COMMON_WGSL, type Elem, ParamBuilder, gridStride, load, paramsDecl, store } from "./wgsl.js";
 
 /** An operand of an elementwise kernel: a strided view plus the element type to use for it. */
 export interface EwOperand {
@@ -33,7 +37,17 @@ export interface EwSpec {
   readonly extra?: readonly number[];
 }
 
-/** Records an elementwise kernel; nothing is dispatched for an empty shape. */
+/** Elements of one innermost-axis run handled after a single unravel (strided kernels of rank >= 2). */
+const RUN = 8;
+
+/**
+ * Records an elementwise kernel; nothing is dispatched for an empty shape.
+ *
+ * When an operand is strided and the collapsed rank is 2 or more, each thread iteration handles a
+ * run of up to RUN elements along the innermost axis: the outer coordinates are unravelled once per
+ * run (integer divisions are slow on software adapters, where a vector division is eight scalar
+ * ones) and the innermost one steps through the run.
+ */
 export function elementwise(ctx: KernelContext, spec: EwSpec): void {
   const n = sizeOf(spec.shape);
   if (n === 0) return;
@@ -44,12 +58,17 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
   );
   const rank = c.shape.length;
   const anyStrided = c.access.includes("strided");
+  const runs = anyStrided && rank >= 2;
+  const inner = c.shape[rank - 1] ?? 1;
+  const runsPerRow = Math.ceil(inner / RUN);
+  const items = runs ? (n / inner) * runsPerRow : n;
 
   const params = new ParamBuilder();
-  params.u(n);
+  params.u(items);
   for (const w of spec.extra ?? []) params.u(w);
   const shapeAt: number[] = [];
   if (anyStrided) for (const d of c.shape) shapeAt.push(params.u(d));
+  const runsAt = runs ? params.u(runsPerRow) : -1;
   const bindings = new BindingSet();
   const names: string[] = [];
   // Parameter indices per operand: its offset, then its strides when addressed through them.
@@ -61,17 +80,46 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
     strideAt.push(c.access[k] === "strided" ? c.strides[k]!.map((s) => params.i(s)) : []);
   });
 
+  const element = (lines: string[], indent: string) => {
+    const values = spec.inputs.map((op, j) => load(op.elem, names[j + 1]!, `i${j + 1}`));
+    lines.push(`${indent}let r = ${spec.body(values)};`);
+    lines.push(`${indent}${store(spec.output.elem, names[0]!, "i0", "r")}`);
+  };
+
   // Only generated on a pipeline-cache miss: the indices above are fixed by the cache key.
   const body = (): string => {
     const lines: string[] = [];
-    if (anyStrided) {
-      // Unravel the flat index once; every strided operand then dots the coordinates with its strides.
-      lines.push("  var rem = i;");
-      for (let d = rank - 1; d > 0; d--) {
+    if (runs) {
+      const last = rank - 1;
+      lines.push(`  let row = i / P(${runsAt}u);`);
+      lines.push(`  let k0 = (i % P(${runsAt}u)) * ${RUN}u;`);
+      lines.push(`  let kEnd = min(k0 + ${RUN}u, P(${shapeAt[last]}u));`);
+      lines.push("  var rem = row;");
+      for (let d = last - 1; d > 0; d--) {
         lines.push(`  let c${d} = rem % P(${shapeAt[d]}u); rem = rem / P(${shapeAt[d]}u);`);
       }
       lines.push("  let c0 = rem;");
+      operands.forEach((_, k) => {
+        const access = c.access[k]!;
+        if (access === "scalar") lines.push(`  let s${k} = P(${offsetAt[k]}u);`);
+        else if (access === "contig") lines.push(`  let s${k} = P(${offsetAt[k]}u) + row * P(${shapeAt[last]}u);`);
+        else {
+          const terms = strideAt[k]!.slice(0, last).map((at, d) => `i32(c${d}) * Pi(${at}u)`);
+          lines.push(`  let s${k} = Pi(${offsetAt[k]}u) + ${terms.join(" + ")};`);
+        }
+      });
+      lines.push("  for (var k = k0; k < kEnd; k++) {");
+      operands.forEach((_, k) => {
+        const access = c.access[k]!;
+        if (access === "scalar") lines.push(`    let i${k} = s${k};`);
+        else if (access === "contig") lines.push(`    let i${k} = s${k} + k;`);
+        else lines.push(`    let i${k} = u32(s${k} + i32(k) * Pi(${strideAt[k]![last]}u));`);
+      });
+      element(lines, "    ");
+      lines.push("  }");
+      return lines.join("\n");
     }
+    if (anyStrided) lines.push("  let c0 = i;");
     operands.forEach((_, k) => {
       const access = c.access[k]!;
       if (access === "scalar") lines.push(`  let i${k} = P(${offsetAt[k]}u);`);
@@ -81,9 +129,7 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
         lines.push(`  let i${k} = u32(Pi(${offsetAt[k]}u) + ${terms.join(" + ")});`);
       }
     });
-    const values = spec.inputs.map((op, j) => load(op.elem, names[j + 1]!, `i${j + 1}`));
-    lines.push(`  let r = ${spec.body(values)};`);
-    lines.push(`  ${store(spec.output.elem, names[0]!, "i0", "r")}`);
+    element(lines, "  ");
     return lines.join("\n");
   };
 
@@ -98,14 +144,12 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
 ${bindings.decls()}
 ${COMMON_WGSL}
 ${spec.helpers ?? ""}
-${entry1d()}
-  let i = gid * ${WG}u + lid;
-  if (i >= P(0u)) { return; }
+${gridStride.entry("P(0u)")}
 ${body()}
-}
+${gridStride.exit}
 `,
     params,
     bindings,
-    grid(Math.ceil(n / WG), ctx.maxWorkgroupsPerDim, spec.name),
+    gridStride.groups(items, ctx.maxWorkgroupsPerDim),
   );
 }

@@ -2,7 +2,7 @@
 import { type WebGPUBuffer, gpuBuffer } from "../buffer.js";
 import type { BackendBuffer } from "../contract.js";
 import { type KernelContext, launch } from "./context.js";
-import { BindingSet, ParamBuilder, WG, entry1d, grid, paramsDecl } from "./wgsl.js";
+import { BindingSet, ParamBuilder, gridStride, paramsDecl } from "./wgsl.js";
 
 /** x [outer,n,inner], indices int32 [m] (all in [0,n)) -> out [outer,m,inner]. */
 export function gather(
@@ -32,9 +32,8 @@ export function gather(
     "gather",
     () => `${paramsDecl(words)}
 ${b.decls()}
-${entry1d()}
-  let e = gid * ${WG}u + lid;
-  if (e >= P(0u)) { return; }
+${gridStride.entry("P(0u)")}
+  let e = i;
   let inner = P(2u);
   let m = P(3u);
   let t = e / inner;
@@ -42,10 +41,10 @@ ${entry1d()}
   let o = t / m;
   let src = (o * P(1u) + ${ni}[j]) * inner + e % inner;
   ${no}[e] = ${nx}[src];
-}
+${gridStride.exit}
 `,
     params,
     b,
-    grid(Math.ceil(total / WG), ctx.maxWorkgroupsPerDim, "gather"),
+    gridStride.groups(total, ctx.maxWorkgroupsPerDim),
   );
 }

@@ -1,158 +1,177 @@
 /**
- * A tiled GEMM template shared by matmul and the three convolutions (implicit GEMM: the operands
- * are never materialised, the kernel's `loadA`/`loadB` compute each element's address).
+ * The GEMM template shared by matmul and the three convolutions (implicit GEMM: operands are never
+ * materialised, each kernel's loaders compute every element's address).
  *
- * C[b, m, n] = sum_k A[b, m, k] * B[b, k, n]. A workgroup of 16x16 threads computes a 64x64 tile of
- * C, each thread a 4x4 block, staging 64x16 slices of A and 16x64 slices of B in workgroup memory.
- * When the output has few tiles but K is long (weight gradients), K is split across workgroups and
- * the partial sums are added by the reduce kernel, so the GPU is not left with a handful of busy
- * workgroups.
+ * C[z, row, col] = sum_k R[z, row, k] * L[z, k, col]. A workgroup owns `RM` consecutive rows and
+ * 64 lanes; each lane owns `CN` consecutive columns and keeps an RM x CN block of accumulators in
+ * registers. There is no workgroup memory and no barrier: the row operand's address depends only on
+ * the workgroup and the loop counters, so it is the same in every lane (one scalar load, broadcast),
+ * and only the column operand is loaded per lane. Each kernel writes its reduction as nested loops
+ * (channel, kernel row, kernel column, ...) with the per-column address arithmetic hoisted out of
+ * them, so no integer division runs inside a loop.
+ *
+ * This shape suits software adapters such as Mesa's lavapipe, which run a workgroup as a loop over
+ * SIMD vectors of lanes: there, workgroup barriers cost a coroutine switch per vector, workgroup
+ * memory is ordinary memory read with gathers, and a vector integer division is eight scalar ones.
+ * It is also a reasonable shape for GPUs at the sizes of small networks.
+ *
+ * When the output is small and the reduction long (weight gradients), the reduction is split across
+ * workgroups and the partial sums are added by the reduce kernel.
  */
 import type { WebGPUBuffer } from "../buffer.js";
-import type { DType } from "../contract.js";
 import { type KernelContext, launch } from "./context.js";
 import { reduce } from "./reduce.js";
 import { type BindingSet, COMMON_WGSL, ParamBuilder, convert, paramsDecl, store, wgslType } from "./wgsl.js";
 
-const TILE = 64;
-const BK = 16;
+/** Lanes per workgroup. */
+const LANES = 64;
 
-/** Index of the first custom parameter: loaders read theirs as `P(GEMM_PARAMS + i)`. */
+/** Index of the first custom parameter: kernels read theirs as `P(GEMM_PARAMS + i)`. */
 export const GEMM_PARAMS = 9;
 
 /** Describes one implicit GEMM. */
 export interface GemmSpec {
-  /** Cache key of the loaders (everything the helper WGSL depends on). */
+  /** Cache key of the generated WGSL (everything the fragments depend on). */
   readonly key: string;
   readonly label: string;
-  readonly batch: number;
-  readonly M: number;
-  readonly N: number;
+  /** Independent problems (batch entries, convolution groups, image rows...), `zi` in the fragments. */
+  readonly z: number;
+  readonly rows: number;
+  /** Lane work items (`lb` in the fragments); each covers `cn` output columns. */
+  readonly blocks: number;
+  /** Output columns per lane work item. */
+  readonly cn: number;
+  /** Most rows per workgroup (default 8): accumulators are rows x cn registers per lane. */
+  readonly rm?: number;
+  /** Multiply-adds per output element (to decide whether the reduction is worth splitting). */
   readonly K: number;
+  /**
+   * Units the reduction may be split into (k for matmul, images for weight gradients); the loops
+   * then cover units [part * chunk, min(units, (part + 1) * chunk)) as `uBegin`, `uEnd`.
+   */
+  readonly units: number;
+  /** Split chunks are multiples of this many units (default 1). */
+  readonly unitAlign?: number;
   /** Accumulation type: float32, or int32 for integer (and bool) operands. */
   readonly acc: "float32" | "int32";
-  /** Bindings already used by the loaders (the template adds the output for flat stores). */
+  /** Bindings used by the fragments (the template adds the output). */
   readonly bindings: BindingSet;
   /** Custom u32 parameters, readable as `P(GEMM_PARAMS + i)`. */
   readonly custom: readonly number[];
+  /** WGSL helper functions. */
+  readonly helpers?: string;
   /**
-   * WGSL defining `fn loadA(b: u32, m: u32, k: u32) -> T`, `fn loadB(b: u32, k: u32, n: u32) -> T`
-   * and, unless `flatOut` is given, `fn storeC(b: u32, m: u32, n: u32, v: T)` (T the acc type).
+   * The reduction: statements adding into `acc${i}_${j}` (row `r${i}`, column j of work item `lb`)
+   * for i < rm, j < cn. Rows `r${i}` are the same in every lane (clamped to the last row).
    */
-  readonly helpers: () => string;
-  /** When set, C is stored contiguously as [batch, M, N] into this buffer (and K may be split). */
-  readonly flatOut?: WebGPUBuffer;
+  readonly body: (rm: number) => string;
+  /** Flat output index of (row `r${i}`, column j). */
+  readonly outIndex: (i: number, j: number) => string;
+  /** Whether column j exists (work items may cover columns past the end of an image row). */
+  readonly colValid: (j: number) => string;
+  readonly out: WebGPUBuffer;
 }
 
-function gemmSource(spec: GemmSpec, words: number, splitStore: string | null): string {
+/** Rows per workgroup: up to 8, fewer for matrices with fewer rows. */
+export function rowsPerGroup(rows: number, max = 8): number {
+  if (rows >= max) return max;
+  return rows >= 8 ? 8 : rows >= 4 ? 4 : rows >= 2 ? 2 : 1;
+}
+
+/** Columns per lane for `cols` output columns. */
+export function colsPerLane(cols: number): number {
+  return cols >= 4 * LANES ? 4 : cols >= 2 * LANES ? 2 : cols >= 4 ? 4 : 1;
+}
+
+/**
+ * `acc${i}_${j} += a_i * b_j` for every row and column, with `a(i)` and `b(j)` loaded once each
+ * (a: the uniform row operand, b: the per-lane column operand).
+ */
+export function outerProduct(rm: number, cn: number, a: (i: number) => string, b: (j: number) => string): string {
+  const lines: string[] = [];
+  for (let i = 0; i < rm; i++) lines.push(`let av${i} = ${a(i)};`);
+  for (let j = 0; j < cn; j++) lines.push(`let bv${j} = ${b(j)};`);
+  for (let i = 0; i < rm; i++) for (let j = 0; j < cn; j++) lines.push(`acc${i}_${j} += av${i} * bv${j};`);
+  return lines.join("\n");
+}
+
+/** How many ways to split the reduction: only when the output leaves most of the device idle. */
+function chooseSplits(spec: GemmSpec, groups: number): number {
+  if (spec.out.dtype !== spec.acc || spec.units < 2) return 1;
+  if (groups >= 32 || spec.K < 2048) return 1;
+  // Chunks of at least ~512 multiply-adds per output, enough groups to keep the device busy.
+  const perUnit = spec.K / spec.units;
+  const maxByWork = Math.max(1, Math.floor(spec.K / Math.max(512, perUnit)));
+  return Math.max(1, Math.min(64, spec.units, maxByWork, Math.ceil(64 / groups)));
+}
+
+function gemmSource(spec: GemmSpec, words: number, RM: number, outName: string, split: boolean): string {
   const T = wgslType(spec.acc);
   const z = spec.acc === "float32" ? "0.0" : "0";
+  const CN = spec.cn;
+  const lines: string[] = [];
+  for (let i = 0; i < RM; i++) lines.push(`  let r${i} = min(row0 + ${i}u, ROWS - 1u);`);
+  for (let i = 0; i < RM; i++) for (let j = 0; j < CN; j++) lines.push(`  var acc${i}_${j}: ${T} = ${z};`);
+  lines.push(spec.body(RM));
+  for (let j = 0; j < CN; j++) {
+    const stores: string[] = [];
+    for (let i = 0; i < RM; i++) {
+      const idx = split ? `(${spec.outIndex(i, j)}) * P(6u) + part` : spec.outIndex(i, j);
+      const v = split ? `acc${i}_${j}` : convert(`acc${i}_${j}`, spec.acc, spec.out.dtype);
+      stores.push(`    if (row0 + ${i}u < ROWS) { ${store(split ? spec.acc : spec.out.dtype, outName, idx, v)} }`);
+    }
+    lines.push(`  if (${spec.colValid(j)}) {\n${stores.join("\n")}\n  }`);
+  }
   return `${paramsDecl(words)}
 ${spec.bindings.decls()}
 ${COMMON_WGSL}
-${spec.helpers()}
-${splitStore ?? ""}
-var<workgroup> As: array<array<${T}, ${TILE}>, ${BK}>;
-var<workgroup> Bs: array<array<${T}, ${TILE}>, ${BK}>;
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let M = P(0u);
-  let N = P(1u);
-  let K = P(2u);
-  let splits = P(6u);
-  let kChunk = P(7u);
-  let z = wid.z + P(5u);
-  let batch = z / splits;
-  let part = z % splits;
-  let row0 = (wid.y + P(4u)) * ${TILE}u;
-  let col0 = (wid.x + P(3u)) * ${TILE}u;
-  let kBegin = part * kChunk;
-  let kEnd = min(K, kBegin + kChunk);
-  let tx = lid3.x;
-  let ty = lid3.y;
-  var acc: array<array<${T}, 4>, 4>;
-  for (var k0 = kBegin; k0 < kEnd; k0 += ${BK}u) {
-    for (var l = 0u; l < 4u; l++) {
-      let e = lid + l * 256u;
-      let m = e / ${BK}u;
-      let k = e % ${BK}u;
-      var v: ${T} = ${z};
-      if (row0 + m < M && k0 + k < kEnd) { v = loadA(batch, row0 + m, k0 + k); }
-      As[k][m] = v;
-    }
-    for (var l = 0u; l < 4u; l++) {
-      let e = lid + l * 256u;
-      let k = e / ${TILE}u;
-      let n = e % ${TILE}u;
-      var v: ${T} = ${z};
-      if (k0 + k < kEnd && col0 + n < N) { v = loadB(batch, k0 + k, col0 + n); }
-      Bs[k][n] = v;
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < ${BK}u; k++) {
-      var a: array<${T}, 4>;
-      var b: array<${T}, 4>;
-      for (var i = 0u; i < 4u; i++) { a[i] = As[k][ty * 4u + i]; }
-      for (var j = 0u; j < 4u; j++) { b[j] = Bs[k][tx * 4u + j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let m = row0 + ty * 4u + i;
-      let n = col0 + tx * 4u + j;
-      if (m < M && n < N) { ${splitStore ? "storeSplit(batch, m, n, part, acc[i][j]);" : "storeC(batch, m, n, acc[i][j]);"} }
-    }
-  }
+${spec.helpers ?? ""}
+@compute @workgroup_size(${LANES})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let ROWS = P(0u);
+  let lb = (wid.x + P(3u)) * ${LANES}u + lid;
+  // No barriers below, so lanes past the last work item can leave at once.
+  if (lb >= P(1u)) { return; }
+  let row0 = (wid.y + P(4u)) * ${RM}u;
+  let zz = wid.z + P(5u);
+  let zi = zz / P(6u);
+  let part = zz % P(6u);
+  let uBegin = part * P(7u);
+  let uEnd = min(P(8u), uBegin + P(7u));
+${lines.join("\n")}
 }
 `;
 }
 
-/** How many ways to split K: only when the output has too few tiles to keep the GPU busy. */
-function chooseSplits(spec: GemmSpec): number {
-  if (!spec.flatOut || spec.flatOut.dtype !== spec.acc) return 1;
-  const tiles = spec.batch * Math.ceil(spec.M / TILE) * Math.ceil(spec.N / TILE);
-  if (tiles >= 32 || spec.K < 4096) return 1;
-  return Math.min(64, Math.ceil(spec.K / 2048), Math.ceil(128 / tiles));
-}
-
 /** Records the GEMM (several dispatches when the grid exceeds maxComputeWorkgroupsPerDimension). */
 export function gemm(ctx: KernelContext, spec: GemmSpec): void {
-  const { batch, M, N, K } = spec;
-  if (batch === 0 || M === 0 || N === 0) return;
-  const splits = chooseSplits(spec);
-  const kChunk = splits === 1 ? Math.max(K, 1) : Math.ceil(Math.ceil(K / splits) / BK) * BK;
-  const T = wgslType(spec.acc);
-  let target: WebGPUBuffer | null = null;
-  let storeWGSL: string | null = null;
+  const { z, rows, blocks } = spec;
+  if (z === 0 || rows === 0 || blocks === 0) return;
+  const RM = rowsPerGroup(rows, spec.rm);
+  const tilesX = Math.ceil(blocks / LANES);
+  const tilesY = Math.ceil(rows / RM);
+  const splits = chooseSplits(spec, z * tilesX * tilesY);
+  const align = spec.unitAlign ?? 1;
+  const chunk = Math.max(1, Math.ceil(spec.units / splits / align) * align);
+  const split = splits > 1;
+  const size = spec.out.size;
+  const target = split ? ctx.temp(size * splits, spec.acc) : spec.out;
   const bindings = spec.bindings;
-  if (spec.flatOut) {
-    target = splits > 1 ? ctx.temp(batch * M * N * splits, spec.acc) : spec.flatOut;
-    const o = bindings.use(target, true);
-    const outDtype: DType = target.dtype;
-    // Partials land as [batch, M, N, splits] so one last-axis reduction adds them into place.
-    storeWGSL = `fn storeSplit(b: u32, m: u32, n: u32, s: u32, v: ${T}) { ${store(outDtype, o, "((b * P(0u) + m) * P(1u) + n) * P(6u) + s", convert("v", spec.acc, outDtype))} }`;
-  }
-  const tilesX = Math.ceil(N / TILE);
-  const tilesY = Math.ceil(M / TILE);
-  const zs = batch * splits;
+  const outName = bindings.use(target, true);
+  const zs = z * splits;
   const max = ctx.maxWorkgroupsPerDim;
   for (let bz = 0; bz < zs; bz += max) {
     for (let by = 0; by < tilesY; by += max) {
       for (let bx = 0; bx < tilesX; bx += max) {
         const params = new ParamBuilder();
-        for (const w of [M, N, K, bx, by, bz, splits, kChunk, 0]) params.u(w);
+        for (const w of [rows, blocks, spec.K, bx, by, bz, splits, chunk, spec.units]) params.u(w);
         for (const w of spec.custom) params.u(w);
         const words = params.length;
         launch(
           ctx,
-          `gemm:${spec.key}:${spec.acc}:${storeWGSL ? `flat-${target!.dtype}` : "custom"}`,
+          `gemm:${spec.key}:${spec.acc}:${RM}x${spec.cn}:${split ? `split-${spec.acc}` : `out-${spec.out.dtype}`}`,
           spec.label,
-          () => gemmSource(spec, words, storeWGSL),
+          () => gemmSource(spec, words, RM, outName, split),
           params,
           bindings,
           [Math.min(max, tilesX - bx), Math.min(max, tilesY - by), Math.min(max, zs - bz)],
@@ -160,8 +179,8 @@ export function gemm(ctx: KernelContext, spec: GemmSpec): void {
       }
     }
   }
-  if (splits > 1 && target && spec.flatOut) {
-    reduce(ctx, "sum", target, batch * M * N, splits, spec.flatOut);
+  if (split) {
+    reduce(ctx, "sum", target, size, splits, spec.out);
     ctx.releaseTemp(target);
   }
 }

@@ -7,7 +7,8 @@
 import { type WebGPUBuffer, gpuBuffer } from "../buffer.js";
 import type { BackendBuffer, DType, Pool2dParams, Shape4 } from "../contract.js";
 import { type KernelContext, launch } from "./context.js";
-import { BindingSet, COMMON_WGSL, ParamBuilder, WG, entry1d, grid, load, paramsDecl, store, convert, wgslType } from "./wgsl.js";
+import { fill } from "./copy.js";
+import { BindingSet, COMMON_WGSL, ParamBuilder, convert, gridStride, load, paramsDecl, store, wgslType, zero } from "./wgsl.js";
 
 /** Parameter layout shared by every pooling kernel (indices 1..12 after the element count). */
 const GEOMETRY_WGSL = ["H", "W", "OH", "OW", "KH", "KW", "sh", "sw", "ph", "pw"].map((n, i) => `  let ${n} = P(${i + 1}u);`).join("\n");
@@ -58,9 +59,7 @@ function maxWindows(
 ${b.decls()}
 ${COMMON_WGSL}
 ${betterWGSL(x.dtype)}
-${entry1d()}
-  let i = gid * ${WG}u + lid;
-  if (i >= P(0u)) { return; }
+${gridStride.entry("P(0u)")}
 ${GEOMETRY_WGSL}
   let ow = i % OW;
   let oh = (i / OW) % OH;
@@ -82,11 +81,11 @@ ${GEOMETRY_WGSL}
     }
   }
   ${result}
-}
+${gridStride.exit}
 `,
     params,
     b,
-    grid(Math.ceil(total / WG), ctx.maxWorkgroupsPerDim, "maxPool2d"),
+    gridStride.groups(total, ctx.maxWorkgroupsPerDim),
   );
 }
 
@@ -110,6 +109,72 @@ const COVERING_WGSL = /* wgsl */ `
   let ohHi = min(i32(OH) - 1, th / i32(sh));
   let owHi = min(i32(OW) - 1, tw / i32(sw));`;
 
+/**
+ * maxPool2dBackward when windows do not overlap (stride >= kernel, the usual 2x2 stride 2): one
+ * pass, one thread per window, which finds the window's first maximum and writes dy there and 0 to
+ * the window's other cells. Cells no window covers are zeroed first (only when there are any).
+ */
+function routeDisjoint(ctx: KernelContext, x: WebGPUBuffer, xShape: Shape4, dy: WebGPUBuffer, dyShape: Shape4, out: WebGPUBuffer, p: Pool2dParams): void {
+  const windows = dyShape[0] * dyShape[1] * dyShape[2] * dyShape[3];
+  const tiled =
+    p.stride[0] === p.kernel[0] &&
+    p.stride[1] === p.kernel[1] &&
+    p.padding[0] === 0 &&
+    p.padding[1] === 0 &&
+    dyShape[2] * p.kernel[0] === xShape[2] &&
+    dyShape[3] * p.kernel[1] === xShape[3];
+  if (!tiled) fill(ctx, out, 0);
+  if (windows === 0) return;
+  const params = pooling(windows, xShape, [dyShape[2], dyShape[3]], p);
+  const b = new BindingSet();
+  const nx = b.use(x);
+  const ndy = b.use(dy);
+  const no = b.use(out, true);
+  const ty = wgslType(x.dtype);
+  const words = params.length;
+  launch(
+    ctx,
+    `maxPool2dBackward-disjoint:${x.dtype}:${dy.dtype}:${out.dtype}`,
+    "maxPool2dBackward",
+    () => `${paramsDecl(words)}
+${b.decls()}
+${COMMON_WGSL}
+${betterWGSL(x.dtype)}
+${gridStride.entry("P(0u)")}
+${GEOMETRY_WGSL}
+  let ow = i % OW;
+  let oh = (i / OW) % OH;
+  let plane = i / (OW * OH);
+  let h0 = i32(oh * sh) - i32(ph);
+  let w0 = i32(ow * sw) - i32(pw);
+  let hs = u32(max(h0, 0));
+  let he = u32(min(h0 + i32(KH), i32(H)));
+  let ws = u32(max(w0, 0));
+  let we = u32(min(w0 + i32(KW), i32(W)));
+  var best: ${ty} = ${ty}(0);
+  var bestAt = 0xffffffffu;
+  for (var ih = hs; ih < he; ih++) {
+    for (var iw = ws; iw < we; iw++) {
+      let at = (plane * H + ih) * W + iw;
+      let v = ${load(x.dtype, nx, "at")};
+      if (bestAt == 0xffffffffu || better(v, best)) { best = v; bestAt = at; }
+    }
+  }
+  let d = ${convert(load(dy.dtype, ndy, "i"), dy.dtype, out.dtype)};
+  for (var ih = hs; ih < he; ih++) {
+    for (var iw = ws; iw < we; iw++) {
+      let at = (plane * H + ih) * W + iw;
+      ${store(out.dtype, no, "at", `select(${zero(out.dtype)}, d, at == bestAt)`)}
+    }
+  }
+${gridStride.exit}
+`,
+    params,
+    b,
+    gridStride.groups(windows, ctx.maxWorkgroupsPerDim),
+  );
+}
+
 /** Routes dy to the first maximum of each window; overlapping windows add. */
 export function maxPool2dBackward(
   ctx: KernelContext,
@@ -125,6 +190,10 @@ export function maxPool2dBackward(
   const total = xShape[0] * xShape[1] * xShape[2] * xShape[3];
   if (total === 0) return;
   const outHW = [dyShape[2], dyShape[3]] as const;
+  if (p.stride[0] >= p.kernel[0] && p.stride[1] >= p.kernel[1]) {
+    routeDisjoint(ctx, x, xShape, dy, dyShape, out, p);
+    return;
+  }
   // Pass 1: the winning cell of every window; pass 2: each input cell sums the dy of windows it won.
   const winners = ctx.temp(dyShape[0] * dyShape[1] * dyShape[2] * dyShape[3], "int32");
   maxWindows(ctx, x, xShape, winners, outHW, p, "index");
@@ -143,9 +212,7 @@ export function maxPool2dBackward(
     () => `${paramsDecl(words)}
 ${b.decls()}
 ${COMMON_WGSL}
-${entry1d()}
-  let i = gid * ${WG}u + lid;
-  if (i >= P(0u)) { return; }
+${gridStride.entry("P(0u)")}
 ${GEOMETRY_WGSL}
 ${COVERING_WGSL}
   let me = ih * W + iw;
@@ -157,11 +224,11 @@ ${COVERING_WGSL}
     }
   }
   ${store(out.dtype, no, "i", convert("acc", acc, out.dtype))}
-}
+${gridStride.exit}
 `,
     params,
     b,
-    grid(Math.ceil(total / WG), ctx.maxWorkgroupsPerDim, "maxPool2dBackward"),
+    gridStride.groups(total, ctx.maxWorkgroupsPerDim),
   );
   ctx.releaseTemp(winners);
 }
@@ -194,9 +261,7 @@ export function avgPool2d(ctx: KernelContext, xB: BackendBuffer, xShape: Shape4,
 ${b.decls()}
 ${COMMON_WGSL}
 ${CELLS_WGSL}
-${entry1d()}
-  let i = gid * ${WG}u + lid;
-  if (i >= P(0u)) { return; }
+${gridStride.entry("P(0u)")}
 ${GEOMETRY_WGSL}
   let ow = i % OW;
   let oh = (i / OW) % OH;
@@ -212,11 +277,11 @@ ${GEOMETRY_WGSL}
   let n = cells(H, W, KH, KW, h0, w0);
   let r = select(0.0, sum / n, n > 0.0);
   ${store(out.dtype, no, "i", convert("r", "float32", out.dtype))}
-}
+${gridStride.exit}
 `,
     params,
     b,
-    grid(Math.ceil(total / WG), ctx.maxWorkgroupsPerDim, "avgPool2d"),
+    gridStride.groups(total, ctx.maxWorkgroupsPerDim),
   );
 }
 
@@ -238,9 +303,7 @@ export function avgPool2dBackward(ctx: KernelContext, dyB: BackendBuffer, dyShap
 ${b.decls()}
 ${COMMON_WGSL}
 ${CELLS_WGSL}
-${entry1d()}
-  let i = gid * ${WG}u + lid;
-  if (i >= P(0u)) { return; }
+${gridStride.entry("P(0u)")}
 ${GEOMETRY_WGSL}
 ${COVERING_WGSL}
   var acc = 0.0;
@@ -252,10 +315,10 @@ ${COVERING_WGSL}
     }
   }
   ${store(out.dtype, no, "i", convert("acc", "float32", out.dtype))}
-}
+${gridStride.exit}
 `,
     params,
     b,
-    grid(Math.ceil(total / WG), ctx.maxWorkgroupsPerDim, "avgPool2dBackward"),
+    gridStride.groups(total, ctx.maxWorkgroupsPerDim),
   );
 }

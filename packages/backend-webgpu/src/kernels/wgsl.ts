@@ -119,15 +119,15 @@ fn Pf(i: u32) -> f32 { return bitcast<f32>(P(i)); }
  * the dispatch is declared read_write and bound once, even if the kernel also reads it.
  */
 export class BindingSet {
-  private readonly entries: Array<{ buffer: GPUBuffer; bytes: number; write: boolean }> = [];
+  private readonly entries: Array<{ buffer: GPUBuffer; bytes: number; write: boolean; vec4: boolean }> = [];
   private readonly uses: number[] = [];
 
   /** Binds `b` (reusing an earlier binding of the same GPU buffer) and returns its WGSL name. */
   use(b: WebGPUBuffer | { gpu: GPUBuffer; bindBytes: number }, write = false): string {
-    let k = this.entries.findIndex((e) => e.buffer === b.gpu);
+    let k = this.entries.findIndex((e) => e.buffer === b.gpu && !e.vec4);
     if (k < 0) {
       k = this.entries.length;
-      this.entries.push({ buffer: b.gpu, bytes: b.bindBytes, write });
+      this.entries.push({ buffer: b.gpu, bytes: b.bindBytes, write, vec4: false });
     } else {
       const e = this.entries[k]!;
       e.write ||= write;
@@ -137,9 +137,26 @@ export class BindingSet {
     return `b${k}`;
   }
 
+  /**
+   * Binds the whole of `b`'s GPU buffer a second time, read-only, as `array<vec4<u32>>`, and
+   * returns its WGSL name; null when that is not possible (the buffer is written by this dispatch,
+   * or its size is not a whole number of vec4s). One vec4 load costs about as much as one scalar
+   * load on software adapters, so kernels read contiguous runs through this view.
+   */
+  useVec4(b: WebGPUBuffer, writtenByDispatch: boolean): string | null {
+    if (writtenByDispatch || b.gpu.size % 16 !== 0) return null;
+    let k = this.entries.findIndex((e) => e.buffer === b.gpu && e.vec4);
+    if (k < 0) {
+      k = this.entries.length;
+      this.entries.push({ buffer: b.gpu, bytes: b.gpu.size, write: false, vec4: true });
+    }
+    this.uses.push(k);
+    return `b${k}`;
+  }
+
   /** Specialisation key: which operand landed in which binding, and which bindings are written. */
   key(): string {
-    return `${this.uses.join(",")}/${this.entries.map((e) => (e.write ? "w" : "r")).join("")}`;
+    return `${this.uses.join(",")}/${this.entries.map((e) => (e.write ? "w" : "r") + (e.vec4 ? "4" : "")).join("")}`;
   }
 
   /** The layout pattern: `w` or `r` per binding. */
@@ -149,13 +166,74 @@ export class BindingSet {
 
   /** WGSL declarations of the bindings (binding 0 is the parameter block). */
   decls(): string {
-    return this.entries.map((e, k) => `@group(0) @binding(${k + 1}) var<storage, ${e.write ? "read_write" : "read"}> b${k}: array<u32>;`).join("\n");
+    return this.entries
+      .map((e, k) => `@group(0) @binding(${k + 1}) var<storage, ${e.write ? "read_write" : "read"}> b${k}: array<${e.vec4 ? "vec4<u32>" : "u32"}>;`)
+      .join("\n");
   }
 
   /** The bindings for the encoder. */
   storage(): StorageBinding[] {
     return this.entries.map((e) => ({ buffer: e.buffer, size: e.bytes }));
   }
+}
+
+/** WGSL converting a 32-bit word holding a value of `e` to that value's WGSL type. */
+export function fromWord(e: Elem, word: string): string {
+  if (e === "float32") return `bitcast<f32>(${word})`;
+  if (e === "int32") return `bitcast<i32>(${word})`;
+  return word;
+}
+
+/** Where `span` reads from: a binding's scalar view, and its vec4 view when there is one. */
+export interface SpanSource {
+  readonly scalar: string;
+  readonly vec4: string | null;
+  readonly elem: Elem;
+}
+
+/**
+ * WGSL statements defining \`${out}${t}\` for t < n: elements start + t (`start` an i32 WGSL
+ * expression) of `src`, converted to `acc`, and 0 where `valid(t)` is false. Through a vec4 view
+ * the run costs ceil((n + 3) / 4) loads, realigned with selects (ceil(n / 4) when `aligned`, i.e.
+ * start is a multiple of 4); out-of-range vec4 indices are clamped, their values never used.
+ */
+export function span(
+  out: string,
+  src: SpanSource,
+  start: string,
+  n: number,
+  acc: Elem,
+  opts: { aligned?: boolean; valid?: (t: number) => string | null } = {},
+): string {
+  const lines: string[] = [];
+  const T = wgslType(acc);
+  const value = (word: string, t: number) => {
+    const v = convert(fromWord(src.elem, word), src.elem, acc);
+    const ok = opts.valid?.(t) ?? null;
+    return ok ? `select(${T}(0), ${v}, ${ok})` : v;
+  };
+  if (!src.vec4) {
+    for (let t = 0; t < n; t++) {
+      const ok = opts.valid?.(t) ?? null;
+      const idx = ok ? `u32(select(0, ${out}_a + ${t}, ${ok}))` : `u32(${out}_a + ${t})`;
+      if (t === 0) lines.push(`let ${out}_a = ${start};`);
+      lines.push(`let ${out}${t} = ${value(`${src.scalar}[${idx}]`, t)};`);
+    }
+    return lines.join("\n");
+  }
+  const aligned = opts.aligned ?? false;
+  const nq = aligned ? Math.ceil(n / 4) : Math.ceil((n + 3) / 4);
+  lines.push(`let ${out}_a = ${start};`);
+  lines.push(`let ${out}_q = ${out}_a >> 2u;`);
+  lines.push(`let ${out}_l = i32(arrayLength(&${src.vec4})) - 1;`);
+  if (!aligned) lines.push(`let ${out}_s = ${out}_a & 3;`);
+  for (let m = 0; m < nq; m++) lines.push(`let ${out}_w${m} = ${src.vec4}[u32(clamp(${out}_q + ${m}, 0, ${out}_l))];`);
+  const w = (k: number) => `${out}_w${k >> 2}[${k & 3}]`;
+  for (let t = 0; t < n; t++) {
+    const word = aligned ? w(t) : `select(select(${w(t)}, ${w(t + 1)}, ${out}_s == 1), select(${w(t + 2)}, ${w(t + 3)}, ${out}_s == 3), ${out}_s >= 2)`;
+    lines.push(`let ${out}${t} = ${value(word, t)};`);
+  }
+  return lines.join("\n");
 }
 
 /**
@@ -177,3 +255,23 @@ export function entry1d(wg = WG): string {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let gid = wid.y * nwg.x + wid.x;`;
 }
+
+/**
+ * 1-D kernels whose threads loop over elements `i` with a grid stride, on a capped grid of
+ * 64-thread workgroups: `entry(count)` opens the loop (inside it, `continue` skips an element),
+ * `exit` closes it and the entry point, `groups(n)` is the dispatch size.
+ */
+export const gridStride = {
+  lanes: 64,
+  maxGroups: 512,
+  entry(count: string): string {
+    return /* wgsl */ `@compute @workgroup_size(${this.lanes})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let count = ${count};
+  for (var i = wid.x * ${this.lanes}u + lid; i < count; i += nwg.x * ${this.lanes}u) {`;
+  },
+  exit: "  }\n}",
+  groups(n: number, maxPerDim: number): [number, number, number] {
+    return [Math.max(1, Math.min(Math.ceil(n / this.lanes), this.maxGroups, maxPerDim)), 1, 1];
+  },
+};
