@@ -1,4 +1,3 @@
-import type { BackendBuffer } from "../backend/contract.js";
 import { type Tensor, viewTensor } from "../tensor.js";
 import { add } from "../ops/elementwise.js";
 
@@ -37,4 +36,3 @@ export function foldAdd(target: Tensor, contrib: Tensor, di: number, dj: number,
   region.dispose();
 }
 
-export type { BackendBuffer };

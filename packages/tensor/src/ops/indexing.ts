@@ -1,5 +1,5 @@
 import { TesseraError, fmtShape } from "../errors.js";
-import { normalizeAxis, sizeOf } from "../shape.js";
+import { contiguousStrides, normalizeAxis, sizeOf } from "../shape.js";
 import { type Tensor, emptyTensor, viewTensor } from "../tensor.js";
 import { gatherFallback } from "../fallbacks/gather.js";
 import { arange } from "./creation.js";
@@ -45,7 +45,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
       kernel.call(t.backend.kernels, xc.storage.buffer, outer, n, inner, ic.storage.buffer, m, out.storage.buffer);
     } else {
       const r = gatherFallback(xc, ic, outer, n, inner);
-      out = viewTensor(r, shape, contiguous(shape), 0);
+      out = viewTensor(r, shape, contiguousStrides(shape), 0);
       r.dispose();
     }
     if (xc !== t) xc.dispose();
@@ -54,15 +54,6 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   });
 }
 
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
 /** One-hot encoding: int32 indices of any shape -> float32 [...shape, depth]. Not differentiable. */
 export function oneHot(indices: Tensor, depth: number): Tensor {

@@ -1,6 +1,6 @@
 import type { StridedView } from "../backend/contract.js";
 import { TesseraError, fmtShape } from "../errors.js";
-import { broadcastShapes, sizeOf } from "../shape.js";
+import { broadcastShapes, contiguousStrides, sizeOf } from "../shape.js";
 import { type Tensor, emptyTensor, viewTensor } from "../tensor.js";
 import { matmulFallback } from "../fallbacks/matmul.js";
 import { asTensor } from "./convert.js";
@@ -76,21 +76,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     for (const t of temps) t.dispose();
     if (va !== ta) va.dispose();
     if (vb !== tb) vb.dispose();
-    const result = viewTensor(out, outShape, contiguousStridesOf(outShape), 0);
+    const result = viewTensor(out, outShape, contiguousStrides(outShape), 0);
     out.dispose();
     return result;
   });
 }
 
-function contiguousStridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
 /** A view of `t` broadcast to `shape` (stride 0 on broadcast dims), as a raw StridedView. */
 function expandView(t: Tensor, shape: readonly number[]): StridedView {
