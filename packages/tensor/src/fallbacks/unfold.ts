@@ -35,4 +35,3 @@ export function foldAdd(target: Tensor, contrib: Tensor, di: number, dj: number,
   sum.dispose();
   region.dispose();
 }
-

@@ -54,7 +54,6 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   });
 }
 
-
 /** One-hot encoding: int32 indices of any shape -> float32 [...shape, depth]. Not differentiable. */
 export function oneHot(indices: Tensor, depth: number): Tensor {
   const idx = asTensor(indices, "oneHot");

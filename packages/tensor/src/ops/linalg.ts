@@ -82,7 +82,6 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-
 /** A view of `t` broadcast to `shape` (stride 0 on broadcast dims), as a raw StridedView. */
 function expandView(t: Tensor, shape: readonly number[]): StridedView {
   const rank = shape.length;
