@@ -27,6 +27,7 @@ import {
   ValType,
 } from "./emitter.js";
 import { PANEL } from "./gemm.js";
+import { GeometryParam } from "./im2col.js";
 import { jobParam } from "./job.js";
 
 /**
@@ -36,20 +37,7 @@ import { jobParam } from "./job.js";
  * `Wt` the weight: [O, K] row-major for the forward job, packed per group for the gradient.
  */
 export const ConvParam = {
-  X: 0,
-  C: 1,
-  H: 2,
-  W: 3,
-  kh: 4,
-  kw: 5,
-  sh: 6,
-  sw: 7,
-  ph: 8,
-  pw: 9,
-  dh: 10,
-  dw: 11,
-  OH: 12,
-  OW: 13,
+  ...GeometryParam,
   Wt: 14,
   Y: 15,
   groups: 16,

@@ -30,8 +30,8 @@ import {
 } from "./emitter.js";
 import { jobParam } from "./job.js";
 
-/** Job parameter slots of an im2col job; chunks are ranges of images. */
-export const Im2colParam = {
+/** Job parameter slots 0-13, shared by every job that walks a convolution's geometry. */
+export const GeometryParam = {
   X: 0,
   C: 1,
   H: 2,
@@ -46,6 +46,11 @@ export const Im2colParam = {
   dw: 11,
   OH: 12,
   OW: 13,
+} as const;
+
+/** Job parameter slots of an im2col job; chunks are ranges of images. */
+export const Im2colParam = {
+  ...GeometryParam,
   out: 14,
   images: 15,
   imagesPerChunk: 16,
