@@ -2,13 +2,13 @@
 import { EXIT } from "./cli/errors.js";
 import { runCli } from "./cli/run.js";
 
-// Ctrl-C: the first stops training after the current step (last.safetensors is saved and the
-// process exits with 130); a second one quits at once.
+// Ctrl-C aborts `stop`. Training then stops after the current step (last.safetensors is saved
+// and the process exits with 130); the other commands have nothing to save, so runCli returns
+// 130 at once. A second Ctrl-C quits at once in any case.
 const stop = new AbortController();
 process.on("SIGINT", () => {
   if (stop.signal.aborted) process.exit(EXIT.interrupted);
   stop.abort();
-  process.stderr.write("\nlenet-cli: stopping after the current step (Ctrl-C again to quit now)\n");
 });
 
 const code = await runCli(process.argv.slice(2), {
@@ -17,5 +17,6 @@ const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   signal: stop.signal,
 });
-// Exit explicitly: a GPU device (Dawn) would otherwise keep the process alive.
+// Exit explicitly: a GPU device (Dawn) would otherwise keep the process alive, and an
+// interrupted command may still have work in flight.
 process.exit(code);

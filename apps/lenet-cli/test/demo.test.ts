@@ -1,10 +1,11 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import jpeg from "jpeg-js";
 import pngjs from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PANEL_GAP, convOpLayer } from "../src/demos/convop.js";
 import { formatMatrix, numpyFormatter } from "../src/demos/numpy-format.js";
-import { encodePng } from "../src/images/raster.js";
+import { decodeImage, encodePng } from "../src/images/raster.js";
 import { cli, tempDir } from "./helpers.js";
 
 const { PNG } = pngjs;
@@ -118,11 +119,43 @@ describe("demo conv", () => {
     const w = 40;
     const h = 30;
     const data = new Uint8Array(w * h * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
-    await import("node:fs/promises").then((fs) => fs.writeFile(join(tmp.dir, "in.png"), encodePng({ width: w, height: h, data })));
+    await writeFile(join(tmp.dir, "in.png"), encodePng({ width: w, height: h, data }));
     const r = await cli(["demo", "conv", "in.png", "--out", "pics"], { cwd: tmp.dir });
     expect(r.code).toBe(0);
     const png = PNG.sync.read(await readFile(join(tmp.dir, "pics", "convop-demo.png")));
     expect([png.width, png.height]).toEqual([3 * w + 2 * PANEL_GAP, h]);
+
+    // A JPEG of another size (a smooth gradient, so the encoder keeps it close): its decoded
+    // pixels are the left panel, and the maps are drawn beside them.
+    const [jw, jh] = [36, 44];
+    const rgba = new Uint8Array(jw * jh * 4);
+    for (let y = 0; y < jh; y++) for (let x = 0; x < jw; x++) rgba.set([x * 7, y * 5, 128, 255], (y * jw + x) * 4);
+    const jpegBytes = new Uint8Array(jpeg.encode({ width: jw, height: jh, data: rgba }, 90).data);
+    await writeFile(join(tmp.dir, "in.jpg"), jpegBytes);
+    const rj = await cli(["demo", "conv", "in.jpg", "--out", "jpics"], { cwd: tmp.dir });
+    expect(rj.stderr).toBe("");
+    expect(rj.code).toBe(0);
+    expect(rj.stdout).toContain(`input ${jw}x${jh} (in.jpg)`);
+    const out = PNG.sync.read(await readFile(join(tmp.dir, "jpics", "convop-demo.png")));
+    expect([out.width, out.height]).toEqual([3 * jw + 2 * PANEL_GAP, jh]);
+    const decoded = decodeImage(jpegBytes, "in.jpg");
+    for (let y = 0; y < jh; y++) {
+      const row = (img: { data: Uint8Array | Buffer }, width: number) => [...img.data.subarray(y * width * 4, (y * width + jw) * 4)];
+      expect(row(out, out.width), `row ${y}`).toEqual(row(decoded, jw));
+    }
+    expect(Math.abs(out.data[(10 * out.width + 10) * 4]! - 70)).toBeLessThan(12); // red = 7x, near what was encoded
+    const map0 = [...out.data.subarray((20 * out.width + jw + PANEL_GAP + 18) * 4, (20 * out.width + jw + PANEL_GAP + 18) * 4 + 3)];
+    expect(map0[0] === map0[1] && map0[1] === map0[2]).toBe(true); // a grey map pixel
+  });
+
+  it("ends with exit code 130 as soon as Ctrl-C aborts the signal, without waiting for the demo", async () => {
+    const stop = new AbortController();
+    const running = cli(["demo", "conv", "--out", join(tmp.dir, "stopped")], { signal: stop.signal });
+    stop.abort();
+    const r = await running;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe("lenet-cli: interrupted\n");
+    expect(r.stdout).toBe("");
   });
 
   it("refuses a missing or undecodable picture with exit code 1", async () => {

@@ -1,13 +1,61 @@
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { loadSafetensors } from "@tessera/nn";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The compiled CLI as a real process; only when it was built (pnpm --filter lenet-cli build).
 const main = join(__dirname, "..", "dist", "main.js");
 const built = existsSync(main);
 
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from the last SIGINT sent to the exit (null when none was sent). */
+  afterSigint: number | null;
+}
+
+/**
+ * Runs the CLI; `onStdout` sees the stdout so far after each chunk and may signal the child.
+ * Every SIGINT goes through `sigint` so the time to exit after it is measured.
+ */
+function run(args: string[], onStdout?: (stdout: string, sigint: () => void) => void, timeoutMs = 120_000): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let sentAt: number | null = null;
+    const sigint = () => {
+      sentAt = performance.now();
+      child.kill("SIGINT");
+    };
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      stdout += s;
+      onStdout?.(stdout, sigint);
+    });
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => {
+      stderr += s;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, afterSigint: sentAt === null ? null : performance.now() - sentAt });
+    });
+  });
+}
+
 describe.skipIf(!built)("dist/main.js", () => {
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "lenet-cli-spawn-"));
+  });
+  afterAll(async () => rm(tmp, { recursive: true, force: true }));
+
   it("prints the help and exits 0", () => {
     const r = spawnSync(process.execPath, [main, "--help"], { encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(0);
@@ -22,4 +70,62 @@ describe.skipIf(!built)("dist/main.js", () => {
     expect(r.stderr.split("\n")[0]).toBe('lenet-cli: --epochs: expected a positive integer, got "zero"');
     expect(r.stderr.split("\n")[1]).toMatch(/^Usage: lenet-cli/);
   });
+
+  // 400 training images in 20 minibatches of 20, 5 epochs (100 iterations): a few seconds.
+  const SMALL = ["--limit-train", "400", "--batch-size", "20", "--limit-valid", "100", "--limit-test", "100", "--epochs", "5"];
+
+  it("on a real SIGINT during training: finishes the step, saves last.safetensors, exits 130; --resume continues to the end", async () => {
+    const out = join(tmp, "interrupted");
+    let sent = false;
+    const first = await run([...SMALL, "--out", out], (stdout, sigint) => {
+      // Once the training loop has started, let it take a few steps, then press Ctrl-C once.
+      if (!sent && stdout.includes("... training:")) {
+        sent = true;
+        setTimeout(sigint, 300);
+      }
+    });
+    expect(sent).toBe(true);
+    expect(first.signal).toBeNull();
+    expect(first.code).toBe(130);
+    const err = first.stderr.trim().split("\n");
+    expect(err[0]).toBe("lenet-cli: stopping after the current step (Ctrl-C again to quit now)");
+    const said = err[1]!.match(/^Interrupted in epoch \d after \d+\/20 minibatches \((\d+) iterations\): saved (.+); continue with --resume (.+)$/);
+    expect(said?.slice(2)).toEqual([join(out, "last.safetensors"), out]);
+    expect(err).toHaveLength(2);
+    const last = await loadSafetensors(join(out, "last.safetensors"));
+    const state = JSON.parse(last.metadata.run!);
+    const stepsBefore = state.totals.steps as number;
+    expect(stepsBefore).toBe(Number(said![1]));
+    expect(stepsBefore).toBeLessThan(100);
+    expect(JSON.parse(last.metadata.optimizer!)).toMatchObject({ type: "SGD", scalars: { stepCount: stepsBefore } });
+    expect(JSON.parse(await readFile(join(out, "summary.json"), "utf8"))).toMatchObject({ status: "interrupted", iterations: stepsBefore });
+
+    const second = await run(["--resume", out]);
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`... resuming from ${join(out, "last.safetensors")}`);
+    expect(second.stdout).toContain("Optimization complete.");
+    const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ status: "finished", stop_reason: "epochs", iterations: 100, images_trained: 2000, last_epoch: 5 });
+    const config = JSON.parse(await readFile(join(out, "config.json"), "utf8"));
+    expect(config.resumed).toHaveLength(1);
+  }, 180_000);
+
+  it("ends evaluate on the first SIGINT with exit code 130, without finishing the evaluation", async () => {
+    const checkpoint = join(tmp, "interrupted", "last.safetensors");
+    expect(existsSync(checkpoint)).toBe(true);
+    let sent = false;
+    // The whole validation and test sets (20,000 images): seconds of work to interrupt.
+    const r = await run(["evaluate", checkpoint], (stdout, sigint) => {
+      if (!sent && stdout.includes(`checkpoint ${checkpoint}`)) {
+        sent = true;
+        setTimeout(sigint, 200);
+      }
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.stderr.trim()).toBe("lenet-cli: interrupted");
+    expect(r.stdout).not.toContain("confusion matrix");
+    expect(r.afterSigint!).toBeLessThan(5_000);
+  }, 120_000);
 });

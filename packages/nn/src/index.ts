@@ -2,7 +2,7 @@
  * @tessera/nn: layers, losses, optimizers, initialisers, LeNet-5 and safetensors checkpoints,
  * shaped like PyTorch's `torch.nn` where users expect it.
  */
-export { Module, parameter, StateDictError } from "./module.js";
+export { Module, parameter, StateDictError, type ModuleArchitecture } from "./module.js";
 export { Conv2d, type Conv2dOptions } from "./layers/conv.js";
 export { Linear, Dense, type LinearOptions } from "./layers/linear.js";
 export { MaxPool2d, AvgPool2d, type PoolOptions } from "./layers/pooling.js";

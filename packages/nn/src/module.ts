@@ -12,6 +12,18 @@ export function parameter(t: Tensor): Tensor {
   return t;
 }
 
+/**
+ * A caller-given initial value for a layer's parameter `name`: checked for `shape` and float32
+ * (the layer would otherwise fail later, far from the mistake) and returned as is.
+ */
+export function checkedInit(op: string, name: string, t: Tensor, shape: readonly number[]): Tensor {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new TesseraError(op, `initial ${name} has shape [${t.shape.join(",")}] but the layer needs [${shape.join(",")}]`);
+  }
+  if (t.dtype !== "float32") throw new TesseraError(op, `initial ${name} has dtype ${t.dtype} but the layer needs float32`);
+  return t;
+}
+
 /** Thrown by `loadStateDict` when names or shapes do not match. */
 export class StateDictError extends TesseraError {
   constructor(
@@ -26,6 +38,12 @@ export class StateDictError extends TesseraError {
       parts.push(`shape mismatches: ${mismatched.map((m) => `${m.name} expects [${m.expected.join(",")}] but got [${m.got.join(",")}]`).join("; ")}`);
     super("loadStateDict", parts.join("; "));
   }
+}
+
+/** What a module is, as checkpoints record it: a class name and the JSON options that rebuild its shapes. */
+export interface ModuleArchitecture {
+  type: string;
+  config: Record<string, unknown>;
 }
 
 /**
@@ -109,6 +127,14 @@ export abstract class Module {
       t.assign(cast);
       if (cast !== v) cast.dispose();
     }
+  }
+
+  /**
+   * What this module is (class name and options), recorded by `saveCheckpoint` in the file's
+   * metadata; null (the default) when the module cannot describe itself.
+   */
+  architecture(): ModuleArchitecture | null {
+    return null;
   }
 
   /** Switches this module and its children to training mode. */

@@ -12,6 +12,7 @@ import {
   Conv2d,
   Flatten,
   LeNet5,
+  type LeNet5Options,
   Linear,
   type Module,
   type Optimizer,
@@ -207,6 +208,51 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     await loadCheckpoint(file, partial, { strict: false });
     expect(values(partial.stateDict().get("0.weight")!)).toEqual(values(saved.stateDict().get("0.weight")!));
     for (const t of [saved, target, partial]) t.dispose();
+  });
+
+  it("records a self-describing model's architecture in __metadata__; the config rebuilds a model that loads strictly", async () => {
+    const file = path.join(tempDir(), "arch.safetensors");
+    const model = small();
+    await saveCheckpoint(file, model, { metadata: { epoch: 1 } });
+    const raw = await loadSafetensors(file);
+    const config = { inputShape: [1, 12, 12], kernels: [2, 3], filterSize: 3, poolSize: 2, hidden: 6, classes: 3 };
+    expect(JSON.parse(raw.metadata.architecture!)).toEqual({ type: "LeNet5", config });
+    const { metadata } = await loadCheckpoint(file, model);
+    const arch = metadata.architecture as { type: string; config: LeNet5Options };
+    expect(arch).toEqual({ type: "LeNet5", config });
+    const rebuilt = new LeNet5({ ...arch.config, seed: 7 });
+    await loadCheckpoint(file, rebuilt);
+    expect(snapshot(rebuilt)).toEqual(snapshot(model));
+    // An explicit metadata.architecture wins over the model's own description.
+    await saveCheckpoint(file, model, { metadata: { architecture: "custom" } });
+    expect((await loadSafetensors(file)).metadata.architecture).toBe('"custom"');
+    for (const t of [model, rebuilt]) t.dispose();
+  });
+
+  it("refuses optimizer state saved by another optimizer type, naming the file and both types, before changing anything", async () => {
+    const file = path.join(tempDir(), "sgd.safetensors");
+    const { x, y } = batch();
+    const a = small();
+    const sgd = new SGD(a.parameters(), { lr: 0.1, momentum: 0.9 });
+    trainSteps(a, sgd, 1, x, y);
+    await saveCheckpoint(file, a, { optimizer: sgd });
+    const b = new LeNet5({ inputShape: [1, 12, 12], kernels: [2, 3], filterSize: 3, hidden: 6, classes: 3, seed: 3 });
+    const before = snapshot(b);
+    const adam = new Adam(b.parameters(), { lr: 0.01 });
+    const err = await loadCheckpoint(file, b, { optimizer: adam }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toBe(`checkpoint ${file}: its optimizer state was saved by SGD, but the given optimizer is Adam`);
+    expect(snapshot(b)).toEqual(before);
+    expect([adam.lr, adam.stepCount, adam.stateDict().tensors.size]).toEqual([0.01, 0, 0]);
+    // And the other way round.
+    const adamFile = path.join(tempDir(), "adam.safetensors");
+    trainSteps(b, adam, 1, x, y);
+    await saveCheckpoint(adamFile, b, { optimizer: adam });
+    await expect(loadCheckpoint(adamFile, a, { optimizer: sgd })).rejects.toThrow(
+      `checkpoint ${adamFile}: its optimizer state was saved by Adam, but the given optimizer is SGD`,
+    );
+    for (const t of [a, b, sgd, adam]) t.dispose();
+    T.dispose([x, y]);
   });
 
   it("reports a missing file as a CheckpointError", async () => {

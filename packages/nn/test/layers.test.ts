@@ -83,6 +83,34 @@ describe("Conv2d", () => {
     b.dispose();
   });
 
+  it("takes given initial weight and bias as its parameters, drawing nothing from any generator", () => {
+    const rng = new RandomState(5);
+    const before = rng.getState();
+    T.seed(11);
+    const defaultBefore = T.getDefaultGenerator().getState();
+    const w = randomTensor([3, 2, 3, 3], 1);
+    const b = T.tensor(Float32Array.from([0.1, 0.2, 0.3]));
+    const conv = new Conv2d(2, 3, 3, { weight: w, bias: b, generator: rng });
+    expect(conv.weight).toBe(w);
+    expect(conv.bias).toBe(b);
+    expect(w.requiresGrad && b.requiresGrad).toBe(true);
+    expect([...conv.stateDict().keys()]).toEqual(["weight", "bias"]);
+    expect(rng.getState()).toEqual(before);
+    const noBias = new Conv2d(2, 3, 3, { weight: randomTensor([3, 2, 3, 3], 2), bias: false });
+    expect(noBias.bias).toBeNull();
+    expect(T.getDefaultGenerator().getState()).toEqual(defaultBefore);
+    conv.dispose();
+    noBias.dispose();
+  });
+
+  it("refuses initial values of the wrong shape or dtype, naming the layer and both shapes", () => {
+    const [w, wide, ints, b] = [T.zeros([3, 2, 3, 3]), T.zeros([3, 2, 5, 5]), T.zeros([3, 2, 3, 3], { dtype: "int32" }), T.zeros([4])];
+    expect(() => new Conv2d(2, 3, 3, { weight: wide })).toThrow("Conv2d: initial weight has shape [3,2,5,5] but the layer needs [3,2,3,3]");
+    expect(() => new Conv2d(2, 3, 3, { weight: w, bias: b })).toThrow("Conv2d: initial bias has shape [4] but the layer needs [3]");
+    expect(() => new Conv2d(2, 3, 3, { weight: ints })).toThrow("Conv2d: initial weight has dtype int32 but the layer needs float32");
+    T.dispose([w, wide, ints, b]);
+  });
+
   it("rejects bad channel counts and groups", () => {
     expect(() => new Conv2d(0, 2, 3)).toThrow(/inChannels must be a positive integer, got 0/);
     expect(() => new Conv2d(2, 1.5, 3)).toThrow(/outChannels must be a positive integer, got 1.5/);
@@ -134,6 +162,21 @@ describe("Linear", () => {
     expect(fc.weight.shape).toEqual([4, 16]);
     expect(fc.bias!.shape).toEqual([4]);
     for (const t of [fc.weight, fc.bias!]) expect(Math.max(...values(t).map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(16));
+    fc.dispose();
+  });
+
+  it("takes given initial weight and bias, drawing nothing from the default generator", () => {
+    T.seed(12);
+    const before = T.getDefaultGenerator().getState();
+    const [w, b] = [randomTensor([3, 5], 1), T.zeros([3])];
+    const fc = new Linear(5, 3, { weight: w, bias: b });
+    expect(fc.weight).toBe(w);
+    expect(fc.bias).toBe(b);
+    expect(T.getDefaultGenerator().getState()).toEqual(before);
+    const [transposed, long] = [T.zeros([5, 3]), T.zeros([5])];
+    expect(() => new Linear(5, 3, { weight: transposed })).toThrow("Linear: initial weight has shape [5,3] but the layer needs [3,5]");
+    expect(() => new Linear(5, 3, { weight: w, bias: long })).toThrow("Linear: initial bias has shape [5] but the layer needs [3]");
+    T.dispose([transposed, long]);
     fc.dispose();
   });
 

@@ -131,6 +131,24 @@ describe("LeNet5 (the tutorial's configuration)", () => {
   });
 });
 
+describe("LeNet5 and the default generator", () => {
+  it("building one draws nothing from the global default generator", () => {
+    // Later unseeded T.rand / Dropout must not depend on whether a model was built first.
+    T.seed(4242);
+    const before = T.getDefaultGenerator().getState();
+    const first = T.rand([5]);
+    const expected = values(first);
+    first.dispose();
+    T.seed(4242);
+    const models = [new LeNet5(), new LeNet5({ kernels: [2, 3], hidden: 8, seed: new RandomState(1) })];
+    expect(T.getDefaultGenerator().getState()).toEqual(before);
+    const r = T.rand([5]);
+    expect(values(r)).toEqual(expected);
+    r.dispose();
+    for (const m of models) m.dispose();
+  });
+});
+
 /** The reference forward of LeNet-5 on float64 arrays: conv → maxpool → tanh (x2), flatten, fc1 → tanh, fc2. */
 function refLeNet([x, c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b]: RefArray[], pool = 2): RefArray {
   const block = (h: RefArray, w: RefArray, b: RefArray) =>

@@ -20,6 +20,7 @@ import {
   crossEntropyLoss,
   optim,
 } from "../src/index.js";
+import { randomTensor } from "./helpers.js";
 
 /** XOR of the signs of two coordinates: not linearly separable, needs the hidden layer. */
 function xorData(n: number, seed: number): { x: Tensor; y: Tensor } {
@@ -142,6 +143,20 @@ describe("training on synthetic tasks", () => {
     expect(accuracy(model, train.x, train.y)).toBeGreaterThanOrEqual(0.95);
     expect(accuracy(model, test.x, test.y)).toBeGreaterThanOrEqual(0.9);
     T.dispose([train, test]);
+    model.dispose();
+  });
+
+  it("the tutorial-sized LeNet5 takes SGD steps on 28x28 batches of 20: the loss starts at ln(10), falls, and no tensor leaks", () => {
+    const model = new LeNet5();
+    const opt = new SGD(model.parameters(), { lr: 0.1 });
+    const x = randomTensor([20, 1, 28, 28], 11, 0, 1);
+    const y = T.tensor(Int32Array.from({ length: 20 }, (_, i) => i % 10));
+    const live = T.memory().tensors;
+    const losses = fit(model, opt, x, y, 5, 20);
+    expect(T.memory().tensors).toBe(live);
+    expect(losses[0]).toBeCloseTo(Math.log(10), 5); // fc2 starts at zero: uniform logits
+    for (let i = 1; i < losses.length; i++) expect(losses[i], `step ${i}`).toBeLessThan(losses[i - 1]!);
+    T.dispose([x, y]);
     model.dispose();
   });
 

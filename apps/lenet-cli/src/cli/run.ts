@@ -9,6 +9,38 @@ import { CliError, EXIT, UsageError, oneLine } from "./errors.js";
 import { type CliIo, println } from "./io.js";
 import { SYNOPSIS, helpText } from "./usage.js";
 
+/** The line a command other than training prints when Ctrl-C ends it. */
+export const INTERRUPTED_LINE = "lenet-cli: interrupted";
+
+/**
+ * The exit code of `command`, or 130 as soon as `io.signal` aborts (Ctrl-C): evaluate, predict,
+ * demo and info save nothing, so there is nothing to wait for (training stops on its own, after
+ * saving). The abandoned command's later result is ignored.
+ */
+async function untilInterrupted(command: () => Promise<number>, io: CliIo): Promise<number> {
+  const signal = io.signal;
+  if (!signal) return command();
+  if (signal.aborted) {
+    println(io.stderr, INTERRUPTED_LINE);
+    return EXIT.interrupted;
+  }
+  let onAbort = () => {};
+  const interrupted = new Promise<null>((resolve) => {
+    onAbort = () => resolve(null);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  const work = command();
+  work.catch(() => undefined); // a failure after the interruption is nobody's to report
+  try {
+    const code = await Promise.race([work, interrupted]);
+    if (code !== null) return code;
+    println(io.stderr, INTERRUPTED_LINE);
+    return EXIT.interrupted;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -25,13 +57,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "train":
         return await trainCommand(args, io);
       case "evaluate":
-        return await evaluateCommand(args, io);
+        return await untilInterrupted(() => evaluateCommand(args, io), io);
       case "predict":
-        return await predictCommand(args, io);
+        return await untilInterrupted(() => predictCommand(args, io), io);
       case "demo":
-        return await demoCommand(args, io);
+        return await untilInterrupted(() => demoCommand(args, io), io);
       case "info":
-        return await infoCommand(args, io);
+        return await untilInterrupted(() => infoCommand(args, io), io);
     }
   } catch (err) {
     if (err instanceof UsageError) {

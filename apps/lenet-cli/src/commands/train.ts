@@ -36,8 +36,22 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** What training prints on stderr when Ctrl-C asks it to stop (it then finishes the step and saves). */
+export const STOPPING_LINE = "lenet-cli: stopping after the current step (Ctrl-C again to quit now)";
+
 /** `lenet-cli [train]`: trains, writing the run directory, and prints the tutorial's report. */
 export async function trainCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  // The step and the save can take seconds: say at once that Ctrl-C was heard.
+  const notice = () => io.stderr.write(`\n${STOPPING_LINE}\n`);
+  io.signal?.addEventListener("abort", notice, { once: true });
+  try {
+    return await train(args, io);
+  } finally {
+    io.signal?.removeEventListener("abort", notice);
+  }
+}
+
+async function train(args: ParsedArgs, io: CliIo): Promise<number> {
   const flags = { ...args.flags };
   if (flags.data !== undefined) flags.data = resolve(io.cwd, flags.data);
   let settings: TrainSettings;

@@ -29,6 +29,8 @@ export async function predictClasses(model: LeNet5, split: ImageSplit, batchSize
       x.dispose();
       y.dispose();
     }
+    // Lets a Ctrl-C handler run between batches: 20,000 images take seconds.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { learningCurvesSvg } from "../report/charts.js";
 import { filterGridOf } from "../report/filters-png.js";
 import { encodePng } from "../images/raster.js";
 import { type MetricsRow, metricsCsv, percent } from "../report/metrics.js";
-import type { Reporter } from "../report/progress.js";
+import type { ProgressInfo, Reporter } from "../report/progress.js";
 import { testLine, validationLine } from "../report/tutorial-lines.js";
 import { EarlyStopping } from "./early-stopping.js";
 import { errorRate } from "./evaluate.js";
@@ -100,6 +100,8 @@ export class Trainer {
   private readonly options: TrainerOptions;
   private readonly now: () => number;
   private state: RunState;
+  /** The progress last given to the reporter (null before the first step of this session). */
+  private progressShown: ProgressInfo | null = null;
 
   private constructor(options: TrainerOptions, model: LeNet5, optimizer: SGD, state: RunState) {
     this.options = options;
@@ -245,7 +247,7 @@ export class Trainer {
         if (this.reporter) {
           const finalIter = Math.min(s.epochs * n - 1, es.patience);
           const perStep = (this.now() - sessionStart) / 1000 / sessionSteps;
-          this.reporter.progress({
+          this.progressShown = {
             epoch,
             epochs: s.epochs,
             minibatch: mb,
@@ -254,7 +256,8 @@ export class Trainer {
             loss: iv.steps > 0 ? iv.lossSum / iv.steps : null,
             bestValidationError: es.bestValidationError,
             etaSeconds: Math.max(0, finalIter - iter) * perStep,
-          });
+          };
+          this.reporter.progress(this.progressShown);
         }
         if (es.isValidationIteration(iter)) await this.validate(epoch, mb, iter, elapsed);
         await yieldToEventLoop();
@@ -281,8 +284,14 @@ export class Trainer {
     const es = this.earlyStopping;
     const n = this.nTrainBatches;
     const valid = await errorRate(this.model, this.data.valid, s.evalBatchSize);
-    this.reporter?.line(validationLine(epoch, mb, n, valid.rate));
     const outcome = es.observeValidation(iter, valid.rate);
+    // The bar is redrawn under each line printed here: give it this validation's best, not the
+    // one from before it (the next step's update may be seconds away, after the test set).
+    if (this.progressShown) {
+      this.progressShown = { ...this.progressShown, bestValidationError: es.bestValidationError };
+      this.reporter?.progress(this.progressShown);
+    }
+    this.reporter?.line(validationLine(epoch, mb, n, valid.rate));
     let testError: number | null = null;
     if (outcome.improved) {
       const test = await errorRate(this.model, this.data.test, s.evalBatchSize);

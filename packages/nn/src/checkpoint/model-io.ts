@@ -18,13 +18,18 @@ function sidecar(path: string): string {
 
 /**
  * Saves a module's state dict as safetensors (loadable by PyTorch's `load_state_dict` as is).
- * `metadata` goes into the header's `__metadata__` as JSON strings; optimizer tensors (momentum...)
- * go to a sibling `<name>.optim.safetensors`. Every file is written atomically.
+ * `metadata` goes into the header's `__metadata__` as JSON strings, with `architecture` (class and
+ * config) when the module describes itself (`Module.architecture()`; an explicit
+ * `metadata.architecture` wins); optimizer tensors (momentum...) go to a sibling
+ * `<name>.optim.safetensors`. Every file is written atomically.
  */
 export async function saveCheckpoint(path: string, model: Module, options: { optimizer?: Optimizer; metadata?: CheckpointMetadata } = {}): Promise<void> {
   // "pt" keeps Hugging Face loaders happy; our own marker is a separate key.
   const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   const meta: Record<string, string> = { format: "pt", tessera: JSON.stringify({ version: 1, id }) };
+  // Recorded so a file says what model it holds without its reader knowing the training code.
+  const architecture = model.architecture();
+  if (architecture) meta.architecture = JSON.stringify(architecture);
   for (const [k, v] of Object.entries(options.metadata ?? {})) meta[k] = JSON.stringify(v);
   if (options.optimizer) {
     const state = options.optimizer.stateDict();
@@ -42,17 +47,11 @@ export interface LoadedCheckpoint {
 
 /**
  * Loads a checkpoint into `model` (names and shapes checked by `loadStateDict`) and, when given,
- * the optimizer's state. Returns the metadata saved with it.
+ * the optimizer's state, which must have been saved by an optimizer of the same type. Returns the
+ * metadata saved with it. The optimizer state is checked before the model is changed.
  */
 export async function loadCheckpoint(path: string, model: Module, options: { optimizer?: Optimizer; strict?: boolean } = {}): Promise<LoadedCheckpoint> {
   const { tensors, metadata } = await loadSafetensors(path);
-  const state = new Map<string, Tensor>();
-  for (const [name, a] of tensors) state.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
-  try {
-    model.loadStateDict(state, { strict: options.strict ?? true });
-  } finally {
-    for (const t of state.values()) t.dispose();
-  }
   const out: CheckpointMetadata = {};
   for (const [k, v] of Object.entries(metadata)) {
     try {
@@ -61,19 +60,38 @@ export async function loadCheckpoint(path: string, model: Module, options: { opt
       out[k] = v;
     }
   }
+  let optArrays: Map<string, NamedArray> | undefined;
+  let optScalars: Record<string, number> = {};
   if (options.optimizer) {
-    const info = out.optimizer as { scalars?: Record<string, number>; tensors?: number } | undefined;
+    const info = out.optimizer as { type?: string; scalars?: Record<string, number>; tensors?: number } | undefined;
     if (!info) throw new CheckpointError(path, "no optimizer state was saved in it");
-    const optTensors = new Map<string, Tensor>();
+    const given = options.optimizer.constructor.name;
+    // SGD's momentum is not Adam's moments: loading one into the other would train wrongly, silently.
+    if (typeof info.type === "string" && info.type !== given) {
+      throw new CheckpointError(path, `its optimizer state was saved by ${info.type}, but the given optimizer is ${given}`);
+    }
+    optScalars = info.scalars ?? {};
+    optArrays = new Map();
     if (info.tensors) {
       const side = await loadSafetensors(sidecar(path));
       if (side.metadata.tessera !== metadata.tessera) {
         throw new CheckpointError(sidecar(path), `belongs to another save than ${path} (interrupted save?): its optimizer state does not match the weights`);
       }
-      for (const [name, a] of side.tensors) optTensors.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
+      optArrays = side.tensors;
     }
+  }
+  const state = new Map<string, Tensor>();
+  for (const [name, a] of tensors) state.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
+  try {
+    model.loadStateDict(state, { strict: options.strict ?? true });
+  } finally {
+    for (const t of state.values()) t.dispose();
+  }
+  if (options.optimizer && optArrays) {
+    const optTensors = new Map<string, Tensor>();
+    for (const [name, a] of optArrays) optTensors.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
     try {
-      options.optimizer.loadStateDict({ tensors: optTensors, scalars: info.scalars ?? {} });
+      options.optimizer.loadStateDict({ tensors: optTensors, scalars: optScalars });
     } finally {
       for (const t of optTensors.values()) t.dispose();
     }

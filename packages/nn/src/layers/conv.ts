@@ -1,7 +1,7 @@
 import * as T from "@tessera/tensor";
-import { type RandomState, type Tensor, TesseraError } from "@tessera/tensor";
+import { type RandomState, type Tensor, Tensor as TensorClass, TesseraError } from "@tessera/tensor";
 import { kaimingUniform, uniform } from "../init.js";
-import { Module, parameter } from "../module.js";
+import { Module, checkedInit, parameter } from "../module.js";
 
 /** Options of `Conv2d`. */
 export interface Conv2dOptions {
@@ -9,9 +9,12 @@ export interface Conv2dOptions {
   padding?: T.Pair;
   dilation?: T.Pair;
   groups?: number;
-  bias?: boolean;
   /** Generator of the default init (PyTorch's: Kaiming-uniform with a=√5); the default generator (see `seed`) if omitted. */
   generator?: RandomState;
+  /** Initial weight [out, in/groups, kh, kw], taken as the parameter (not copied); nothing is drawn for it. */
+  weight?: Tensor;
+  /** `false`: no bias; a tensor [out]: the initial bias, taken as the parameter (not copied), nothing drawn for it. */
+  bias?: boolean | Tensor;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface Conv2dOptions {
 export class Conv2d extends Module {
   weight: Tensor;
   bias: Tensor | null;
-  readonly options: Required<Omit<Conv2dOptions, "bias" | "generator">>;
+  readonly options: Required<Omit<Conv2dOptions, "bias" | "generator" | "weight">>;
 
   constructor(
     readonly inChannels: number,
@@ -42,11 +45,15 @@ export class Conv2d extends Module {
     }
     const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
     this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, groups };
-    const rng = options.generator ?? T.getDefaultGenerator();
     const shape = [outChannels, inChannels / groups, kh, kw];
-    this.weight = parameter(kaimingUniform(shape, rng, Math.sqrt(2 / 6)));
+    // The generator is touched only for values not given, so given weights leave it where it was.
+    const rng = () => options.generator ?? T.getDefaultGenerator();
+    this.weight = parameter(options.weight ? checkedInit("Conv2d", "weight", options.weight, shape) : kaimingUniform(shape, rng(), Math.sqrt(2 / 6)));
     const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
-    this.bias = options.bias === false ? null : parameter(uniform([outChannels], -bound, bound, rng));
+    const bias = options.bias;
+    if (bias === false) this.bias = null;
+    else if (bias instanceof TensorClass) this.bias = parameter(checkedInit("Conv2d", "bias", bias, [outChannels]));
+    else this.bias = parameter(uniform([outChannels], -bound, bound, rng()));
   }
 
   forward(x: Tensor): Tensor {

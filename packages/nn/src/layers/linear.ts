@@ -1,13 +1,16 @@
 import * as T from "@tessera/tensor";
-import { type RandomState, type Tensor, TesseraError } from "@tessera/tensor";
+import { type RandomState, type Tensor, Tensor as TensorClass, TesseraError } from "@tessera/tensor";
 import { kaimingUniform, uniform } from "../init.js";
-import { Module, parameter } from "../module.js";
+import { Module, checkedInit, parameter } from "../module.js";
 
 /** Options of `Linear`. */
 export interface LinearOptions {
-  bias?: boolean;
+  /** `false`: no bias; a tensor [out]: the initial bias, taken as the parameter (not copied), nothing drawn for it. */
+  bias?: boolean | Tensor;
   /** Generator of the default init (PyTorch's); the default generator (see `seed`) if omitted. */
   generator?: RandomState;
+  /** Initial weight [out, in], taken as the parameter (not copied); nothing is drawn for it. */
+  weight?: Tensor;
 }
 
 /** Fully connected layer y = x Wᵀ + b, weight [out, in] as in PyTorch. */
@@ -27,10 +30,15 @@ export class Linear extends Module {
     ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new TesseraError("Linear", `${name} must be a positive integer, got ${v}`);
     }
-    const rng = options.generator ?? T.getDefaultGenerator();
-    this.weight = parameter(kaimingUniform([outFeatures, inFeatures], rng, Math.sqrt(2 / 6)));
+    // The generator is touched only for values not given, so given weights leave it where it was.
+    const rng = () => options.generator ?? T.getDefaultGenerator();
+    const shape = [outFeatures, inFeatures];
+    this.weight = parameter(options.weight ? checkedInit("Linear", "weight", options.weight, shape) : kaimingUniform(shape, rng(), Math.sqrt(2 / 6)));
     const bound = 1 / Math.sqrt(inFeatures);
-    this.bias = options.bias === false ? null : parameter(uniform([outFeatures], -bound, bound, rng));
+    const bias = options.bias;
+    if (bias === false) this.bias = null;
+    else if (bias instanceof TensorClass) this.bias = parameter(checkedInit("Linear", "bias", bias, [outFeatures]));
+    else this.bias = parameter(uniform([outFeatures], -bound, bound, rng()));
   }
 
   forward(x: Tensor): Tensor {

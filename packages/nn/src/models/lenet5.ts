@@ -3,7 +3,7 @@ import { RandomState, type Tensor } from "@tessera/tensor";
 import { tutorialConvInit, tutorialHiddenInit } from "../init.js";
 import { Conv2d } from "../layers/conv.js";
 import { Linear } from "../layers/linear.js";
-import { Module, parameter } from "../module.js";
+import { Module, type ModuleArchitecture } from "../module.js";
 
 /** LeNet-5's configuration; the defaults are the DeepLearningTutorials' (see shared/REFERENCE.md). */
 export interface LeNet5Options {
@@ -56,24 +56,18 @@ export class LeNet5 extends Module {
     const h2 = Math.floor((Math.floor((h - f + 1) / p) - f + 1) / p);
     const w2 = Math.floor((Math.floor((w - f + 1) / p) - f + 1) / p);
     const flat = k2 * h2 * w2;
-    // Built with throwaway default weights, then re-initialised in the tutorial's draw order:
-    // layer0 W, layer1 W, layer2 W from one generator; biases and the logistic layer are zeros.
-    this.conv1 = new Conv2d(c, k1, f);
-    this.conv2 = new Conv2d(k1, k2, f);
-    this.fc1 = new Linear(flat, config.hidden);
-    this.fc2 = new Linear(config.hidden, config.classes);
-    const fresh: Array<[Conv2d | Linear, Tensor, Tensor]> = [
-      [this.conv1, tutorialConvInit([k1, c, f, f], rng), T.zeros([k1])],
-      [this.conv2, tutorialConvInit([k2, k1, f, f], rng), T.zeros([k2])],
-      [this.fc1, tutorialHiddenInit(flat, config.hidden, rng), T.zeros([config.hidden])],
-      [this.fc2, T.zeros([config.classes, config.hidden]), T.zeros([config.classes])],
-    ];
-    for (const [layer, weight, bias] of fresh) {
-      layer.weight.dispose();
-      layer.bias?.dispose();
-      layer.weight = parameter(weight);
-      layer.bias = parameter(bias);
-    }
+    // Each layer gets its tutorial values up front, drawn in the tutorial's order (layer0 W,
+    // layer1 W, layer2 W from one generator; biases and the logistic layer are zeros), so the
+    // layers' own default init never runs and the global default generator is not advanced.
+    this.conv1 = new Conv2d(c, k1, f, { weight: tutorialConvInit([k1, c, f, f], rng), bias: T.zeros([k1]) });
+    this.conv2 = new Conv2d(k1, k2, f, { weight: tutorialConvInit([k2, k1, f, f], rng), bias: T.zeros([k2]) });
+    this.fc1 = new Linear(flat, config.hidden, { weight: tutorialHiddenInit(flat, config.hidden, rng), bias: T.zeros([config.hidden]) });
+    this.fc2 = new Linear(config.hidden, config.classes, { weight: T.zeros([config.classes, config.hidden]), bias: T.zeros([config.classes]) });
+  }
+
+  /** The class and its configuration, recorded in checkpoints (`new LeNet5(config)` rebuilds the shapes). */
+  override architecture(): ModuleArchitecture {
+    return { type: "LeNet5", config: { ...this.config } };
   }
 
   /** Logits [N, classes] for images [N, C, H, W]. */
