@@ -86,7 +86,8 @@ export function runBackward(root: Tensor, seed: Tensor | undefined, options: Bac
           );
         }
         const rule = gradientRules[node.op]!;
-        const inputGrads = T.tidy(() => rule({ inputs: node.inputs, output: node.output!, attrs: node.attrs }, g));
+        const needsGrad = node.inputs.map((_, i) => node.parents[i] != null || (node.leaves[i] != null && (!targets || targets.has(node.leaves[i]!))));
+        const inputGrads = T.tidy(() => rule({ inputs: node.inputs, output: node.output!, attrs: node.attrs, needsGrad }, g));
         g.dispose();
         inputGrads.forEach((ig, i) => {
           if (!ig) return;

@@ -7,7 +7,7 @@ import { type Tensor, shareTensor } from "@tessera/tensor";
 import { backward } from "./backward.js";
 import { installHooks } from "./record.js";
 
-installHooks((t, g) => backward(t, g));
+installHooks((t, g, options) => backward(t, g, options));
 
 export { backward, runBackward, type BackwardOptions } from "./backward.js";
 export { grad, valueAndGrad, type TensorTree, type ValueAndGrad } from "./functional.js";

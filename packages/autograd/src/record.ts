@@ -41,7 +41,7 @@ function onDispose(t: Tensor): void {
 }
 
 /** Installs the recording hooks into @tessera/tensor (idempotent). */
-export function installHooks(backward: (t: Tensor, g?: Tensor) => void): void {
+export function installHooks(backward: NonNullable<typeof autogradHooks.backward>): void {
   autogradHooks.onOp = onOp;
   autogradHooks.onDispose = onDispose;
   autogradHooks.backward = backward;

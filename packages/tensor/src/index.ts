@@ -28,7 +28,7 @@ export { tidy, keep, dispose } from "./memory/scope.js";
 export type { MemoryInfo } from "./memory/storage.js";
 export { memory } from "./memory/report.js";
 export { RandomState, type RandomStateSnapshot } from "./random/random-state.js";
-export { autogradHooks, recordOp, type AutogradHooks, type OpRecord } from "./ops/record.js";
+export { autogradHooks, recordOp, type AutogradHooks, type BackwardOptions, type OpRecord } from "./ops/record.js";
 export {
   // creation
   tensor,

@@ -43,9 +43,15 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
   return out;
 }
 
-/** Resolves a possibly negative axis against `rank`; throws naming `op` when out of range. */
+/**
+ * Resolves a possibly negative axis against `rank`; throws naming `op` when out of range. A
+ * scalar has no axes (NumPy's rule): ops that insert an axis pass `rank + 1`.
+ */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+  if (rank === 0) {
+    throw new TesseraError(op, `got axis ${axis} for a scalar (shape []), which has no axes (expected a tensor of at least one dimension)`);
+  }
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     throw new TesseraError(op, `axis ${axis} is out of range for a tensor of rank ${rank} (expected an integer in [${-rank}, ${rank - 1}])`);
   }
   return axis < 0 ? axis + rank : axis;

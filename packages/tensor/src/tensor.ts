@@ -7,7 +7,7 @@ import { Storage, countTensor } from "./memory/storage.js";
 import { contiguousStrides, isContiguous, sizeOf } from "./shape.js";
 import * as ops from "./ops/index.js";
 import type { NestedArray, SliceSpec, TensorLike } from "./ops/index.js";
-import { autogradHooks } from "./ops/record.js";
+import { type BackwardOptions, autogradHooks } from "./ops/record.js";
 
 // Node 20 may lack the well-known symbol that `using` needs.
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for("Symbol.dispose");
@@ -161,7 +161,7 @@ export class Tensor {
       );
     const values = await this.data();
     const out = emptyTensor(target, this.shape, this.dtype);
-    if (out.size > 0) target.write(out.storage.buffer, values);
+    writeHostData(out, values);
     return out;
   }
 
@@ -181,11 +181,16 @@ export class Tensor {
     return this.dataSync()[0]!;
   }
 
-  /** Runs reverse-mode differentiation from this tensor (needs @tessera/autograd). */
-  backward(gradient?: Tensor): void {
+  /**
+   * Runs reverse-mode differentiation from this tensor (needs @tessera/autograd):
+   * `backward()`, `backward(gradient)`, `backward({ retainGraph: true })` or
+   * `backward(gradient, { retainGraph: true })`.
+   */
+  backward(gradient?: Tensor | BackwardOptions, options?: BackwardOptions): void {
     const run = autogradHooks.backward;
     if (!run) throw new TesseraError("backward", 'no autograd engine is loaded: `import "@tessera/autograd"` once in your program');
-    run(this, gradient);
+    if (gradient === undefined || gradient instanceof Tensor) run(this, gradient, options);
+    else run(this, undefined, gradient);
   }
 
   toString(): string {
@@ -328,6 +333,17 @@ export class Tensor {
 export function emptyTensor(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
   const buffer = backend.alloc(sizeOf(shape), dtype);
   return new Tensor(new Storage(backend, buffer), shape, dtype);
+}
+
+/**
+ * @internal Writes host `values` (owned by the callee from now on) into the fresh tensor `t`,
+ * keeping int32 values on the host where the backend cannot read synchronously (see
+ * `Storage.hostValues`).
+ */
+export function writeHostData(t: Tensor, values: TypedArray): void {
+  if (t.size === 0) return;
+  t.backend.write(t.storage.buffer, values);
+  if (t.dtype === "int32" && !t.backend.readSync) t.storage.hostValues = values;
 }
 
 /** @internal A new handle onto `t`'s buffer with another geometry (a view). */

@@ -27,7 +27,6 @@ export const nonDifferentiable: Record<string, string> = {
   logicalAnd: "logical ops return bool",
   logicalOr: "logical ops return bool",
   logicalNot: "logical ops return bool",
-  prod: "its gradient is not implemented (it is undefined where an element is zero)",
   conv2dBackwardInput: "second derivatives of conv2d are not implemented",
   conv2dBackwardWeight: "second derivatives of conv2d are not implemented",
   maxPool2dBackward: "second derivatives of pooling are not implemented",

@@ -1,5 +1,5 @@
 import * as T from "@tessera/tensor";
-import type { Conv2dParams, Pool2dOptions, Pool2dParams } from "@tessera/tensor";
+import type { Conv2dParams, Pool2dOptions, Pool2dParams, Tensor } from "@tessera/tensor";
 import { unbroadcast } from "./broadcast.js";
 import type { GradientRule } from "./types.js";
 
@@ -11,20 +11,32 @@ function poolOptions(p: Pool2dParams): Pool2dOptions {
 
 export const linalgRules: Record<string, GradientRule> = {
   // NumPy matmul: 1-D operands were promoted to matrices; batch dims may have broadcast.
-  matmul: ({ inputs: [a, b] }, dy) =>
+  matmul: ({ inputs: [a, b], needsGrad: [needA, needB] }, dy) =>
     tidy(() => {
       const a2 = a!.rank === 1 ? T.reshape(a!, [1, a!.shape[0]!]) : a!;
       const b2 = b!.rank === 1 ? T.reshape(b!, [b!.shape[0]!, 1]) : b!;
       let g = dy;
       if (a!.rank === 1) g = T.unsqueeze(g, g.rank - (b!.rank === 1 ? 0 : 1));
       if (b!.rank === 1) g = T.unsqueeze(g, -1);
-      const ga = unbroadcast(T.matmul(g, T.transpose(b2)), a2.shape);
-      const gb = unbroadcast(T.matmul(T.transpose(a2), g), b2.shape);
-      return [T.reshape(ga, a!.shape), T.reshape(gb, b!.shape)];
+      const plain = a2.rank === 2 && b2.rank === 2;
+      // A gradient takes its input's layout: for a transposed matrix (a Linear layer's
+      // weight used as Wᵀ) it is computed transposed, so the weight's own gradient comes out
+      // contiguous and the optimizer's elementwise updates run over plain rows.
+      const ga = !needA
+        ? null
+        : plain && isTransposedMatrix(a2)
+          ? T.transpose(T.matmul(b2, T.transpose(g)))
+          : T.reshape(unbroadcast(T.matmul(g, T.transpose(b2)), a2.shape), a!.shape);
+      const gb = !needB
+        ? null
+        : plain && isTransposedMatrix(b2)
+          ? T.transpose(T.matmul(T.transpose(g), a2))
+          : T.reshape(unbroadcast(T.matmul(T.transpose(a2), g), b2.shape), b!.shape);
+      return [ga, gb];
     }),
-  conv2d: ({ inputs: [x, w], attrs }, dy) => {
+  conv2d: ({ inputs: [x, w], attrs, needsGrad: [needX, needW] }, dy) => {
     const p = attrs.params as Conv2dParams;
-    return [T.conv2dBackwardInput(dy, w!, x!.shape, p), T.conv2dBackwardWeight(x!, dy, w!.shape, p)];
+    return [needX ? T.conv2dBackwardInput(dy, w!, x!.shape, p) : null, needW ? T.conv2dBackwardWeight(x!, dy, w!.shape, p) : null];
   },
   maxPool2d: ({ inputs: [x], attrs }, dy) => [T.maxPool2dBackward(x!, dy, poolOptions(attrs.params as Pool2dParams))],
   avgPool2d: ({ inputs: [x], attrs }, dy) => [T.avgPool2dBackward(dy, x!.shape, poolOptions(attrs.params as Pool2dParams))],
@@ -54,3 +66,8 @@ export const linalgRules: Record<string, GradientRule> = {
     null,
   ],
 };
+
+/** A 2-D matrix stored column-major: the transpose of a contiguous one. */
+function isTransposedMatrix(t: Tensor): boolean {
+  return t.rank === 2 && t.shape[0]! > 1 && t.shape[1]! > 1 && t.strides[0] === 1 && t.strides[1] === t.shape[0];
+}

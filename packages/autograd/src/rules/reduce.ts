@@ -28,8 +28,27 @@ const extreme: GradientRule = ({ inputs: [x], output, attrs }, dy) => [
   }),
 ];
 
+/**
+ * prod: each element gets the product of the others in its group. Not y / x, which is 0/0 at a
+ * zero: a group without zeros takes y / x; with one zero, that element takes the product of the
+ * non-zero ones and the rest get 0; with two or more zeros every element gets 0.
+ */
+const product: GradientRule = ({ inputs: [x], attrs }, dy) => [
+  tidy(() => {
+    const axes = attrs.axes as number[];
+    const keepdims = attrs.keepdims as boolean;
+    const isZero = T.equal(x!, 0);
+    const safe = T.where(isZero, 1, x!);
+    const nonZero = T.prod(safe, axes, true);
+    const zeros = T.sum(isZero, axes, true);
+    const others = T.where(isZero, T.where(T.equal(zeros, 1), nonZero, 0), T.where(T.equal(zeros, 0), T.div(nonZero, safe), 0));
+    return T.mul(others, expandBack(dy, x!.shape, axes, keepdims));
+  }),
+];
+
 export const reduceRules: Record<string, GradientRule> = {
   sum: ({ inputs: [x], attrs }, dy) => [tidy(() => T.contiguous(expandBack(dy, x!.shape, attrs.axes as number[], attrs.keepdims as boolean)))],
+  prod: product,
   max: extreme,
   min: extreme,
 };

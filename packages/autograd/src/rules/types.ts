@@ -5,6 +5,12 @@ export interface RuleContext {
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
   readonly attrs: Readonly<Record<string, unknown>>;
+  /**
+   * Which inputs need a gradient (they require one and lead to a leaf being asked for). A rule
+   * may return null for the others, and heavy rules do, so that no work is spent on, say,
+   * the gradient of a network's input images.
+   */
+  readonly needsGrad: readonly boolean[];
 }
 
 /**

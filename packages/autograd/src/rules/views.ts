@@ -15,7 +15,8 @@ function sliceBackward(dy: T.Tensor, inputShape: readonly number[], starts: read
       const n = inputShape[a]!;
       const m = g.shape[a]!;
       const step = steps[a]!;
-      if (m === 0) return T.zeros(inputShape);
+      // on dy's backend, which need not be the active one
+      if (m === 0) return T.zeros(inputShape, { dtype: dy.dtype, backend: dy.backend });
       if (step > 1) {
         const shape = [...g.shape];
         shape.splice(a + 1, 0, 1);

@@ -86,9 +86,11 @@ export interface Pool2dParams {
 export type Shape4 = readonly [number, number, number, number];
 
 /**
- * Optional fast kernels. Each operand is a contiguous buffer; the core allocates `out` and
- * validates every shape before the call. When a backend leaves one out, the core computes it
- * from primitives (see `src/fallbacks/`).
+ * Optional fast kernels. The core validates every shape and allocates `out` (contiguous) before
+ * the call. Operands are contiguous buffers with their shapes, except for `matmul`, which gets
+ * strided 3-D views (so transposed and broadcast operands need no copy), and `gather`, which
+ * gets `x` as a contiguous [outer, n, inner] buffer. When a backend leaves one out, the core
+ * computes it from primitives (see `src/fallbacks/`).
  */
 export interface HeavyKernels {
   /** out[b] = a[b] @ b[b]; a is [B,M,K], b is [B,K,N] (any strides, batch stride may be 0), out is contiguous [B,M,N]. */
@@ -106,7 +108,12 @@ export interface HeavyKernels {
   /** Mean over the input cells each window covers. */
   avgPool2d(x: BackendBuffer, xShape: Shape4, out: BackendBuffer, outShape: Shape4, p: Pool2dParams): void;
   avgPool2dBackward(dy: BackendBuffer, dyShape: Shape4, out: BackendBuffer, xShape: Shape4, p: Pool2dParams): void;
-  /** Index-select along the middle axis: x [outer,n,inner], indices int32 [m] (all in [0,n)) -> out [outer,m,inner]. */
+  /**
+   * Index-select along the middle axis: x [outer,n,inner], indices int32 [m] -> out [outer,m,inner].
+   * The core has checked the indices when it could see them on the host (see `gather`); it
+   * cannot for indices computed on a device without `readSync`, so an out-of-range index must
+   * select zeros (as the fallback does), never memory outside `x`.
+   */
   gather(x: BackendBuffer, outer: number, n: number, inner: number, indices: BackendBuffer, m: number, out: BackendBuffer): void;
 }
 
@@ -126,8 +133,9 @@ export interface BackendMemory {
 }
 
 /**
- * The contract. Required: memory (alloc/write/read/free/fill) and seven primitives
- * (copy, unary, binary, where, reduce). Optional: `readSync`, `kernels`, `memory`, `dispose`.
+ * The contract. Required: memory (alloc/write/read/free/fill) and five primitives
+ * (copy, unary, binary, where, reduce). Optional: `readSync`, `kernels`, `gaps`, `memory`,
+ * `sync`, `dispose`.
  *
  * Dtypes the core guarantees to a backend:
  * - `unary`: transcendental ops (exp, log, sqrt, tanh, sigmoid, sin, cos) get float32 in and out;
@@ -148,7 +156,7 @@ export interface Backend {
   alloc(size: number, dtype: DType): BackendBuffer;
   /** Replaces the whole contents of `buffer` with `data` (same length and dtype). */
   write(buffer: BackendBuffer, data: TypedArray): void;
-  /** Reads the whole buffer back once all work queued on it is done. */
+  /** Reads the whole buffer back, once all work queued on it is done, into a new array the caller owns. */
   read(buffer: BackendBuffer): Promise<TypedArray>;
   /** Synchronous read, for backends whose memory the host can see. */
   readSync?(buffer: BackendBuffer): TypedArray;

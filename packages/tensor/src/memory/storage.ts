@@ -1,5 +1,5 @@
 import type { Backend, BackendBuffer } from "../backend/contract.js";
-import { bytesPerElement } from "../dtype.js";
+import { type TypedArray, bytesPerElement } from "../dtype.js";
 
 /** Live tensors and bytes of one backend, as the core counts them. */
 interface Counters {
@@ -23,6 +23,12 @@ function countersOf(backend: Backend): Counters {
 export class Storage {
   private refs = 1;
   readonly bytes: number;
+  /**
+   * The values written from the host, kept for int32 data on backends that cannot read
+   * synchronously, so that `gather` can check indices without waiting for the device.
+   * Buffers are never written again after creation, so the copy stays true.
+   */
+  hostValues: TypedArray | undefined;
 
   constructor(
     readonly backend: Backend,

@@ -3,7 +3,7 @@ import { getBackend } from "../backend/registry.js";
 import { type DType, type TypedArray, allocTypedArray, dtypeOfTypedArray, isDType } from "../dtype.js";
 import { TesseraError, fmtShape } from "../errors.js";
 import { assertShape, sizeOf } from "../shape.js";
-import { Tensor, emptyTensor } from "../tensor.js";
+import { Tensor, emptyTensor, writeHostData } from "../tensor.js";
 
 /** Nested JavaScript arrays of numbers (or booleans), any depth. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -101,7 +101,7 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number>, optio
   const backend = options.backend ?? getBackend();
   const storage = typed === dtype ? (values as TypedArray) : toTypedArray(values, dtype);
   const t = emptyTensor(backend, shape, dtype);
-  if (t.size > 0) backend.write(t.storage.buffer, typed === dtype ? storage.slice() : storage);
+  writeHostData(t, typed === dtype ? storage.slice() : storage);
   return t;
 }
 

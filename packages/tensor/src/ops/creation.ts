@@ -53,6 +53,9 @@ export function fullLike(t: Tensor, value: number, options: CreationOptions = {}
   return filled("fullLike", t.shape, value, { dtype: t.dtype, backend: t.backend, ...options });
 }
 
+/** The most elements `arange` makes (the int32 index range every backend supports). */
+const MAX_ARANGE = 2 ** 31 - 1;
+
 /**
  * Evenly spaced values in [start, stop) (NumPy's `arange`): `arange(n)` is 0..n-1. The dtype is
  * int32 when every argument is an integer, float32 otherwise.
@@ -70,9 +73,17 @@ export function arange(start: number, stop?: number | CreationOptions, step?: nu
     throw new TesseraError("arange", `expected finite start/stop and a non-zero step, got (${lo}, ${hi}, ${st})`);
   }
   const n = Math.max(0, Math.ceil((hi - lo) / st));
-  const values = new Array<number>(n);
-  for (let i = 0; i < n; i++) values[i] = lo + i * st;
+  // Checked before allocating, so a huge range is our error and not the engine's RangeError.
+  if (n > MAX_ARANGE) {
+    throw new TesseraError("arange", `(${lo}, ${hi}, ${st}) would have ${n} elements (expected at most 2^31 - 1 = ${MAX_ARANGE})`);
+  }
   const dtype = opts.dtype ?? ([lo, hi, st].every(Number.isInteger) ? "int32" : "float32");
+  const last = lo + (n - 1) * st;
+  if (dtype === "int32" && n > 0 && (Math.min(lo, last) < -(2 ** 31) || Math.max(lo, last) > MAX_ARANGE)) {
+    throw new TesseraError("arange", `(${lo}, ${hi}, ${st}) has values outside int32 (expected values in [-2^31, 2^31 - 1]; pass { dtype: "float32" })`);
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = lo + i * st;
   return tensor(toTypedArray(values, dtype), { dtype, ...(opts.backend ? { backend: opts.backend } : {}) });
 }
 

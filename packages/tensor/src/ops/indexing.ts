@@ -11,6 +11,11 @@ import { unsqueeze } from "./views.js";
 /**
  * Index-select: picks entries of `x` along `axis` by a 1-D int32 `indices` tensor (values in
  * [0, n)). The result replaces dim `axis` by `indices.size`.
+ *
+ * Out-of-range indices throw wherever the host sees their values without waiting for the
+ * device: on backends with `readSync`, and for indices made from host data (`tensor`, `arange`,
+ * `randint`, `to`) on the others. Indices computed on a device that cannot read synchronously
+ * are not checked (that would stall its queue): there an out-of-range index selects zeros.
  */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const op = "gather";
@@ -22,8 +27,8 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   }
   if (idx.backend !== t.backend) throw new TesseraError(op, `indices live on '${idx.backend.name}' but x on '${t.backend.name}'`);
   const n = t.shape[a]!;
-  if (idx.backend.readSync && idx.size > 0) {
-    const values = idx.dataSync();
+  const values = hostIndices(idx);
+  if (values) {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v < 0 || v >= n) throw new TesseraError(op, `index ${v} at position ${i} is out of range for axis ${a} of size ${n} (shape ${fmtShape(t.shape)})`);
@@ -52,6 +57,17 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
     if (ic !== idx) ic.dispose();
     return out;
   });
+}
+
+/** The values of 1-D `idx` if the host has them (see `gather`), else undefined. */
+function hostIndices(idx: Tensor): ArrayLike<number> | undefined {
+  if (idx.size === 0) return undefined;
+  if (idx.backend.readSync) return idx.dataSync();
+  const host = idx.storage.hostValues;
+  if (!host) return undefined;
+  const values = new Int32Array(idx.size);
+  for (let i = 0; i < idx.size; i++) values[i] = host[idx.offset + i * idx.strides[0]!]!;
+  return values;
 }
 
 /** One-hot encoding: int32 indices of any shape -> float32 [...shape, depth]. Not differentiable. */

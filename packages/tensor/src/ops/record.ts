@@ -18,7 +18,13 @@ export interface AutogradHooks {
   /** Called when a tensor handle is disposed. */
   onDispose?: (tensor: Tensor) => void;
   /** Runs `tensor.backward()`. */
-  backward?: (tensor: Tensor, gradient?: Tensor) => void;
+  backward?: (tensor: Tensor, gradient?: Tensor, options?: BackwardOptions) => void;
+}
+
+/** Options of `tensor.backward()`. */
+export interface BackwardOptions {
+  /** Keep the graph's saved tensors so that backward can run through it again. */
+  retainGraph?: boolean;
 }
 
 /** The installed hooks (mutated by @tessera/autograd on import). */

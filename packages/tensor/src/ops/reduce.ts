@@ -1,6 +1,6 @@
 import type { ReduceOp } from "../backend/contract.js";
 import { TesseraError, fmtShape } from "../errors.js";
-import { normalizeAxes, normalizeAxis, sizeOf } from "../shape.js";
+import { contiguousStrides, normalizeAxes, normalizeAxis, sizeOf } from "../shape.js";
 import { type Tensor, emptyTensor, viewTensor } from "../tensor.js";
 import { asTensor } from "./convert.js";
 import { castIfNeeded, contiguousCopy, div } from "./elementwise.js";
@@ -11,8 +11,38 @@ const IDENTITY: Partial<Record<ReduceOp, number>> = { sum: 0, prod: 1, max: -Inf
 /**
  * Reduces `axes` of `t`: moves them last, makes the data contiguous if it is not already, and
  * asks the backend to reduce the last axis of an [outer, inner] matrix.
+ *
+ * When some reduced axes are not trailing but the trailing ones are reduced too (a bias
+ * gradient: sum over N, H, W of [N, C, H, W]), the trailing run is reduced first, in place,
+ * and only the much smaller rest is moved: moving the whole tensor would copy all of it.
  */
 function reduceRaw(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const staged = stagedReduction(op, name, t, axes, keepdims);
+  if (staged) return staged;
+  return reduceMoved(op, name, t, axes, keepdims);
+}
+
+/** The two-stage reduction described above, or undefined where it does not apply. */
+function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor | undefined {
+  if (op === "argmax" || op === "argmin" || !t.isContiguous || t.size === 0) return undefined;
+  const r = t.rank;
+  let first = r;
+  while (first > 0 && axes.includes(first - 1)) first--;
+  const rest = axes.filter((a) => a < first);
+  // nothing trailing to do in place, or nothing left to move afterwards
+  if (first === r || rest.length === 0) return undefined;
+  const trailing = Array.from({ length: r - first }, (_, i) => first + i);
+  const partial = reduceMoved(op, name, t, trailing, false);
+  const out = reduceMoved(op, name, partial, rest, false);
+  partial.dispose();
+  if (!keepdims) return out;
+  const shape = t.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const kept = viewTensor(out, shape, contiguousStrides(shape), 0);
+  out.dispose();
+  return kept;
+}
+
+function reduceMoved(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
   const kept = t.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const order = [...kept, ...axes];
   const outer = sizeOf(kept.map((i) => t.shape[i]!));

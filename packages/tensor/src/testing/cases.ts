@@ -3,7 +3,8 @@
  * with its float64 reference. Forward checks run it in `describeConformance`; @tessera/autograd's
  * gradient suite runs the same cases through numeric gradient checks.
  */
-import type { BinaryOp, UnaryOp } from "../backend/contract.js";
+import { type BinaryOp, COMPARISON_OPS, type UnaryOp } from "../backend/contract.js";
+import type { DType } from "../dtype.js";
 import { tidy } from "../memory/scope.js";
 import * as T from "../ops/index.js";
 import type { Tensor } from "../tensor.js";
@@ -33,9 +34,16 @@ export interface OpCase {
   inputs: InputSpec[];
   run: (...xs: Tensor[]) => Tensor;
   ref: (...xs: RefArray[]) => RefArray;
+  /** The dtype the op must return. */
+  dtype: DType;
   tol?: Tolerance;
   /** Inputs to differentiate in the gradient suite; default every float input; false: none. */
   grad?: number[] | false;
+  /**
+   * The exact gradient (dy, ...inputs) -> one per differentiated input, for inputs where central
+   * differences mean nothing (ties, NaN); the gradient suite then checks against it instead.
+   */
+  vjp?: (dy: RefArray, ...xs: RefArray[]) => RefArray[];
 }
 
 const f = (shape: number[], layout?: InputSpec["layout"]): InputSpec => ({ shape, ...(layout ? { layout } : {}) });
@@ -110,20 +118,31 @@ function unaryCases(): OpCase[] {
         inputs: [{ shape: [...shape], kind, ...(layout ? { layout } : {}) }],
         run: fn,
         ref: (x) => R.unary(op, x),
+        dtype: "float32",
         ...(tol ? { tol } : {}),
         ...(differentiable === false ? { grad: false as const } : {}),
       });
     }
   }
-  out.push({ name: "neg int32", op: "neg", inputs: [int([6])], run: T.neg, ref: (x) => R.unary("neg", x), grad: false });
-  out.push({ name: "abs int32", op: "abs", inputs: [int([6])], run: T.abs, ref: (x) => R.unary("abs", x), grad: false });
-  out.push({ name: "exp of int32 promotes", op: "exp", inputs: [int([5])], run: T.exp, ref: (x) => R.unary("exp", x), tol: TRANSCENDENTAL_TOL, grad: false });
+  out.push({ name: "neg int32", op: "neg", inputs: [int([6])], run: T.neg, ref: (x) => R.unary("neg", x), dtype: "int32", grad: false });
+  out.push({ name: "abs int32", op: "abs", inputs: [int([6])], run: T.abs, ref: (x) => R.unary("abs", x), dtype: "int32", grad: false });
+  out.push({
+    name: "exp of int32 promotes",
+    op: "exp",
+    inputs: [int([5])],
+    run: T.exp,
+    ref: (x) => R.unary("exp", x),
+    dtype: "float32",
+    tol: TRANSCENDENTAL_TOL,
+    grad: false,
+  });
   out.push({
     name: "logicalNot bool",
     op: "logicalNot",
     inputs: [{ shape: [7], kind: "bool" }],
     run: T.logicalNot,
     ref: (x) => R.unary("logicalNot", x),
+    dtype: "bool",
     grad: false,
   });
   return out;
@@ -132,6 +151,7 @@ function unaryCases(): OpCase[] {
 function binaryCases(): OpCase[] {
   const out: OpCase[] = [];
   for (const [op, fn, differentiable] of BINARY) {
+    const bool = COMPARISON_OPS.has(op);
     for (const [a, b] of BROADCAST_PAIRS) {
       const kindB = op === "div" ? "positive" : "distinct";
       out.push({
@@ -143,6 +163,7 @@ function binaryCases(): OpCase[] {
         ],
         run: fn,
         ref: (x, y) => R.binary(op, x, y),
+        dtype: bool ? "bool" : "float32",
         ...(differentiable ? {} : { grad: false as const }),
       });
     }
@@ -155,15 +176,55 @@ function binaryCases(): OpCase[] {
       ],
       run: fn,
       ref: (x, y) => R.binary(op, x, y),
+      dtype: bool ? "bool" : "float32",
       ...(differentiable ? {} : { grad: false as const }),
     });
     if (op !== "div") {
-      out.push({ name: `${op} int32`, op, inputs: [int([2, 3]), int([3])], run: fn, ref: (x, y) => R.binary(op, x, y), grad: false });
+      out.push({
+        name: `${op} int32`,
+        op,
+        inputs: [int([2, 3]), int([3])],
+        run: fn,
+        ref: (x, y) => R.binary(op, x, y),
+        dtype: bool ? "bool" : "int32",
+        grad: false,
+      });
     }
   }
-  out.push({ name: "pow positive base", op: "pow", inputs: [pos([3, 4]), f([4])], run: T.pow, ref: (x, y) => R.binary("pow", x, y), tol: TRANSCENDENTAL_TOL });
-  out.push({ name: "add scalar number", op: "add", inputs: [f([2, 3])], run: (x) => T.add(x, 1.5), ref: (x) => R.binary("add", x, R.ref([], [1.5])) });
-  out.push({ name: "mul number first", op: "mul", inputs: [f([4])], run: (x) => T.mul(-2, x), ref: (x) => R.binary("mul", R.ref([], [-2]), x) });
+  out.push({
+    name: "pow positive base",
+    op: "pow",
+    inputs: [pos([3, 4]), f([4])],
+    run: T.pow,
+    ref: (x, y) => R.binary("pow", x, y),
+    dtype: "float32",
+    tol: TRANSCENDENTAL_TOL,
+  });
+  out.push({
+    name: "add scalar number",
+    op: "add",
+    inputs: [f([2, 3])],
+    run: (x) => T.add(x, 1.5),
+    ref: (x) => R.binary("add", x, R.ref([], [1.5])),
+    dtype: "float32",
+  });
+  out.push({
+    name: "add integer number to int32",
+    op: "add",
+    inputs: [int([5])],
+    run: (x) => T.add(x, 2),
+    ref: (x) => R.binary("add", x, R.ref([], [2])),
+    dtype: "int32",
+    grad: false,
+  });
+  out.push({
+    name: "mul number first",
+    op: "mul",
+    inputs: [f([4])],
+    run: (x) => T.mul(-2, x),
+    ref: (x) => R.binary("mul", R.ref([], [-2]), x),
+    dtype: "float32",
+  });
   out.push({
     name: "logicalAnd bool",
     op: "logicalAnd",
@@ -173,6 +234,7 @@ function binaryCases(): OpCase[] {
     ],
     run: T.logicalAnd,
     ref: (x, y) => R.binary("logicalAnd", x, y),
+    dtype: "bool",
     grad: false,
   });
   out.push({
@@ -184,21 +246,31 @@ function binaryCases(): OpCase[] {
     ],
     run: T.logicalOr,
     ref: (x, y) => R.binary("logicalOr", x, y),
+    dtype: "bool",
     grad: false,
   });
-  out.push({ name: "square", op: "mul", inputs: [f([5])], run: T.square, ref: (x) => R.binary("mul", x, x) });
+  out.push({ name: "square", op: "mul", inputs: [f([5])], run: T.square, ref: (x) => R.binary("mul", x, x), dtype: "float32" });
   return out;
 }
 
 function whereCases(): OpCase[] {
   return [
-    { name: "where same shapes", op: "where", inputs: [{ shape: [3, 4], kind: "bool" }, f([3, 4]), f([3, 4])], run: T.where, ref: R.where, grad: [1, 2] },
+    {
+      name: "where same shapes",
+      op: "where",
+      inputs: [{ shape: [3, 4], kind: "bool" }, f([3, 4]), f([3, 4])],
+      run: T.where,
+      ref: R.where,
+      dtype: "float32",
+      grad: [1, 2],
+    },
     {
       name: "where broadcast",
       op: "where",
       inputs: [{ shape: [3, 1], kind: "bool" }, f([4]), f([2, 3, 4], "strided")],
       run: T.where,
       ref: R.where,
+      dtype: "float32",
       grad: [1, 2],
     },
   ];
@@ -211,9 +283,13 @@ function reductionCases(): OpCase[] {
     [[3, 4], [1], false],
     [[3, 4], [0], true, "transposed"],
     [[2, 3, 4], [0, 2], false, "strided"],
+    // a bias gradient's reduction (trailing axes first, then the rest): both steps, contiguous
+    [[3, 4, 2, 5], [0, 2, 3], false],
+    [[3, 4, 2, 5], [0, 2, 3], true],
     [[2, 3, 4], [-1], true],
     [[2, 3, 4], undefined, true],
     [[4, 5], [], false],
+    [[], undefined, false],
   ];
   for (const op of ["sum", "mean", "max", "min", "prod"] as const) {
     for (const [shape, axes, keepdims, layout] of shapes) {
@@ -224,28 +300,71 @@ function reductionCases(): OpCase[] {
         inputs: [{ shape, kind: op === "prod" ? "positive" : "distinct", ...(layout ? { layout } : {}) }],
         run,
         ref: (x) => R.reduce(op, x, axes, keepdims),
+        dtype: "float32",
         tol: ACCUMULATE_TOL,
-        ...(op === "prod" ? { grad: false as const } : {}),
       });
     }
   }
-  out.push({ name: "sum empty axis", op: "sum", inputs: [f([3, 0])], run: (x) => T.sum(x, 1), ref: (x) => R.reduce("sum", x, [1]), grad: false });
-  out.push({ name: "sum int32", op: "sum", inputs: [int([4, 5])], run: (x) => T.sum(x, 0), ref: (x) => R.reduce("sum", x, [0]), grad: false });
-  out.push({ name: "sum bool counts", op: "sum", inputs: [{ shape: [10], kind: "bool" }], run: (x) => T.sum(x), ref: (x) => R.reduce("sum", x), grad: false });
+  // Every row along the last axis holds 0, 1 or 2 zeros: the three branches of prod's gradient.
+  for (const [shape, axes, keepdims] of [
+    [[6, 4], [1], false],
+    [[6, 3], [-1], true],
+    [[2, 3], undefined, false],
+  ] as Array<[number[], number[] | undefined, boolean]>) {
+    out.push({
+      name: `prod with zeros ${fmt(shape)} axes ${axes ? fmt(axes) : "all"}${keepdims ? " keepdims" : ""}`,
+      op: "prod",
+      inputs: [{ shape, kind: "sparse" }],
+      run: (x) => T.prod(x, axes, keepdims),
+      ref: (x) => R.reduce("prod", x, axes, keepdims),
+      dtype: "float32",
+      tol: ACCUMULATE_TOL,
+    });
+  }
+  out.push({
+    name: "sum empty axis",
+    op: "sum",
+    inputs: [f([3, 0])],
+    run: (x) => T.sum(x, 1),
+    ref: (x) => R.reduce("sum", x, [1]),
+    dtype: "float32",
+    grad: false,
+  });
+  out.push({ name: "sum int32", op: "sum", inputs: [int([4, 5])], run: (x) => T.sum(x, 0), ref: (x) => R.reduce("sum", x, [0]), dtype: "int32", grad: false });
+  out.push({
+    name: "prod int32",
+    op: "prod",
+    inputs: [int([3, 4])],
+    run: (x) => T.prod(x, 1),
+    ref: (x) => R.reduce("prod", x, [1]),
+    dtype: "int32",
+    grad: false,
+  });
+  out.push({
+    name: "sum bool counts",
+    op: "sum",
+    inputs: [{ shape: [10], kind: "bool" }],
+    run: (x) => T.sum(x),
+    ref: (x) => R.reduce("sum", x),
+    dtype: "int32",
+    grad: false,
+  });
   for (const op of ["argmax", "argmin"] as const) {
     const fn = op === "argmax" ? T.argmax : T.argmin;
     const rf = op === "argmax" ? R.argmax : R.argmin;
-    out.push({ name: `${op} axis 1`, op, inputs: [distinct([3, 5])], run: (x) => fn(x, 1), ref: (x) => rf(x, 1), grad: false });
+    out.push({ name: `${op} axis 1`, op, inputs: [distinct([3, 5])], run: (x) => fn(x, 1), ref: (x) => rf(x, 1), dtype: "int32", grad: false });
     out.push({
       name: `${op} axis 0 keepdims transposed`,
       op,
       inputs: [distinct([4, 3], "transposed")],
       run: (x) => fn(x, 0, true),
       ref: (x) => rf(x, 0, true),
+      dtype: "int32",
       grad: false,
     });
-    out.push({ name: `${op} flattened`, op, inputs: [distinct([2, 3, 4])], run: (x) => fn(x), ref: (x) => rf(x), grad: false });
-    out.push({ name: `${op} int32`, op, inputs: [int([3, 6])], run: (x) => fn(x, -1), ref: (x) => rf(x, -1), grad: false });
+    out.push({ name: `${op} flattened`, op, inputs: [distinct([2, 3, 4])], run: (x) => fn(x), ref: (x) => rf(x), dtype: "int32", grad: false });
+    out.push({ name: `${op} of a scalar`, op, inputs: [f([])], run: (x) => fn(x), ref: (x) => rf(x), dtype: "int32", grad: false });
+    out.push({ name: `${op} int32`, op, inputs: [int([3, 6])], run: (x) => fn(x, -1), ref: (x) => rf(x, -1), dtype: "int32", grad: false });
   }
   return out;
 }
@@ -271,6 +390,7 @@ function matmulCases(): OpCase[] {
     inputs: [a, b],
     run: T.matmul,
     ref: R.matmul,
+    dtype: "float32",
     tol: ACCUMULATE_TOL,
   }));
 }
@@ -314,6 +434,7 @@ function convCases(): OpCase[] {
       inputs: [f(g.x), f(g.w)],
       run: (x, w) => T.conv2d(x, w, params),
       ref: (x, w) => R.conv2d(x, w, refParams),
+      dtype: "float32",
       tol: ACCUMULATE_TOL,
     });
     out.push({
@@ -322,6 +443,7 @@ function convCases(): OpCase[] {
       inputs: [f(y), f(g.w)],
       run: (dy, w) => T.conv2dBackwardInput(dy, w, g.x, params),
       ref: (dy, w) => R.conv2dBackwardInput(dy, w, g.x, refParams),
+      dtype: "float32",
       tol: ACCUMULATE_TOL,
       grad: false,
     });
@@ -331,6 +453,7 @@ function convCases(): OpCase[] {
       inputs: [f(g.x), f(y)],
       run: (x, dy) => T.conv2dBackwardWeight(x, dy, g.w, params),
       ref: (x, dy) => R.conv2dBackwardWeight(x, dy, g.w, refParams),
+      dtype: "float32",
       tol: ACCUMULATE_TOL,
       grad: false,
     });
@@ -341,6 +464,7 @@ function convCases(): OpCase[] {
     inputs: [f([1, 2, 6, 6], "transposed"), f([2, 2, 3, 3], "strided")],
     run: (x, w) => T.conv2d(x, w),
     ref: (x, w) => R.conv2d(x, w),
+    dtype: "float32",
     tol: ACCUMULATE_TOL,
   });
   return out;
@@ -362,6 +486,12 @@ const POOL_GEOMETRIES: PoolGeometry[] = [
   { x: [1, 2, 6, 7], kernel: [3, 2], stride: [1, 2], ceilMode: true },
 ];
 
+/** Non-overlapping windows, and overlapping ones over padding (cells shared by several windows). */
+const TIE_GEOMETRIES: PoolGeometry[] = [
+  { x: [2, 2, 6, 6], kernel: [2, 2] },
+  { x: [1, 2, 7, 6], kernel: [3, 3], stride: [2, 1], padding: [1, 1] },
+];
+
 function poolCases(): OpCase[] {
   const out: OpCase[] = [];
   for (const g of POOL_GEOMETRIES) {
@@ -369,13 +499,21 @@ function poolCases(): OpCase[] {
     const rp = { kernel: g.kernel, stride: g.stride ?? g.kernel, padding: g.padding ?? ([0, 0] as [number, number]), ceilMode: g.ceilMode ?? false };
     const desc = `x${fmt(g.x)} k${g.kernel.join("")} s${rp.stride.join("")} p${rp.padding.join("")}${rp.ceilMode ? " ceil" : ""}`;
     const y = R.maxPool2d(R.ref(g.x, new Float64Array(g.x.reduce((a, b) => a * b, 1))), rp).shape;
-    out.push({ name: `maxPool2d ${desc}`, op: "maxPool2d", inputs: [distinct(g.x)], run: (x) => T.maxPool2d(x, opts), ref: (x) => R.maxPool2d(x, rp) });
+    out.push({
+      name: `maxPool2d ${desc}`,
+      op: "maxPool2d",
+      inputs: [distinct(g.x)],
+      run: (x) => T.maxPool2d(x, opts),
+      ref: (x) => R.maxPool2d(x, rp),
+      dtype: "float32",
+    });
     out.push({
       name: `avgPool2d ${desc}`,
       op: "avgPool2d",
       inputs: [f(g.x)],
       run: (x) => T.avgPool2d(x, opts),
       ref: (x) => R.avgPool2d(x, rp),
+      dtype: "float32",
       tol: ACCUMULATE_TOL,
     });
     out.push({
@@ -384,6 +522,7 @@ function poolCases(): OpCase[] {
       inputs: [distinct(g.x), f(y)],
       run: (x, dy) => T.maxPool2dBackward(x, dy, opts),
       ref: (x, dy) => R.maxPool2dBackward(x, dy, rp),
+      dtype: "float32",
       tol: ACCUMULATE_TOL,
       grad: false,
     });
@@ -393,6 +532,34 @@ function poolCases(): OpCase[] {
       inputs: [f(y)],
       run: (dy) => T.avgPool2dBackward(dy, g.x, opts),
       ref: (dy) => R.avgPool2dBackward(dy, g.x, rp),
+      dtype: "float32",
+      tol: ACCUMULATE_TOL,
+      grad: false,
+    });
+  }
+  // Equal maxima and NaNs in a window: the first maximum in row-major order wins, a NaN beats
+  // everything (the first NaN), in the forward result and in where the gradient goes.
+  for (const g of TIE_GEOMETRIES) {
+    const opts = { kernelSize: g.kernel, stride: g.stride ?? g.kernel, padding: g.padding ?? [0, 0] } as const;
+    const rp = { kernel: g.kernel, stride: g.stride ?? g.kernel, padding: g.padding ?? ([0, 0] as [number, number]) };
+    const desc = `x${fmt(g.x)} k${g.kernel.join("")} s${rp.stride.join("")} p${rp.padding.join("")}`;
+    const y = R.maxPool2d(R.ref(g.x, new Float64Array(g.x.reduce((a, b) => a * b, 1))), rp).shape;
+    out.push({
+      name: `maxPool2d ties and NaN ${desc}`,
+      op: "maxPool2d",
+      inputs: [{ shape: g.x, kind: "ties" }],
+      run: (x) => T.maxPool2d(x, opts),
+      ref: (x) => R.maxPool2d(x, rp),
+      dtype: "float32",
+      vjp: (dy, x) => [R.maxPool2dBackward(x, dy, rp)],
+    });
+    out.push({
+      name: `maxPool2dBackward ties and NaN ${desc}`,
+      op: "maxPool2dBackward",
+      inputs: [{ shape: g.x, kind: "ties" }, f(y)],
+      run: (x, dy) => T.maxPool2dBackward(x, dy, opts),
+      ref: (x, dy) => R.maxPool2dBackward(x, dy, rp),
+      dtype: "float32",
       tol: ACCUMULATE_TOL,
       grad: false,
     });
@@ -403,6 +570,7 @@ function poolCases(): OpCase[] {
     inputs: [distinct([1, 1, 4, 6], "transposed")],
     run: (x) => T.maxPool2d(x, { kernelSize: 2 }),
     ref: (x) => R.maxPool2d(x, { kernel: [2, 2] }),
+    dtype: "float32",
   });
   out.push({
     name: "maxPool2d ignoreBorder false (Theano)",
@@ -410,19 +578,42 @@ function poolCases(): OpCase[] {
     inputs: [distinct([3, 2, 5, 5])],
     run: (x) => T.maxPool2d(x, { kernelSize: 2, ignoreBorder: false }),
     ref: (x) => R.maxPool2d(x, { kernel: [2, 2], ceilMode: true }),
+    dtype: "float32",
   });
   return out;
 }
 
 function viewCases(): OpCase[] {
   return [
-    { name: "reshape [2,3,4]->[6,4]", op: "reshape", inputs: [f([2, 3, 4])], run: (x) => T.reshape(x, [6, 4]), ref: (x) => R.reshape(x, [6, 4]) },
-    { name: "reshape -1 of transposed", op: "reshape", inputs: [f([3, 4], "transposed")], run: (x) => T.reshape(x, [-1]), ref: (x) => R.reshape(x, [12]) },
-    { name: "reshape strided to 3-D", op: "reshape", inputs: [f([2, 6], "strided")], run: (x) => T.reshape(x, [3, 2, 2]), ref: (x) => R.reshape(x, [3, 2, 2]) },
-    { name: "flatten from axis 1", op: "reshape", inputs: [f([2, 3, 4])], run: (x) => T.flatten(x, 1), ref: (x) => R.reshape(x, [2, 12]) },
+    {
+      name: "reshape [2,3,4]->[6,4]",
+      op: "reshape",
+      dtype: "float32",
+      inputs: [f([2, 3, 4])],
+      run: (x) => T.reshape(x, [6, 4]),
+      ref: (x) => R.reshape(x, [6, 4]),
+    },
+    {
+      name: "reshape -1 of transposed",
+      op: "reshape",
+      dtype: "float32",
+      inputs: [f([3, 4], "transposed")],
+      run: (x) => T.reshape(x, [-1]),
+      ref: (x) => R.reshape(x, [12]),
+    },
+    {
+      name: "reshape strided to 3-D",
+      op: "reshape",
+      dtype: "float32",
+      inputs: [f([2, 6], "strided")],
+      run: (x) => T.reshape(x, [3, 2, 2]),
+      ref: (x) => R.reshape(x, [3, 2, 2]),
+    },
+    { name: "flatten from axis 1", op: "reshape", dtype: "float32", inputs: [f([2, 3, 4])], run: (x) => T.flatten(x, 1), ref: (x) => R.reshape(x, [2, 12]) },
     {
       name: "squeeze / unsqueeze",
       op: "reshape",
+      dtype: "float32",
       inputs: [f([3, 1, 2])],
       run: (x) => tidy(() => T.unsqueeze(T.squeeze(x, 1), 0)),
       ref: (x) => R.reshape(x, [1, 3, 2]),
@@ -430,14 +621,16 @@ function viewCases(): OpCase[] {
     {
       name: "permute [2,3,4] (2,0,1)",
       op: "permute",
+      dtype: "float32",
       inputs: [f([2, 3, 4])],
       run: (x) => tidy(() => T.contiguous(T.permute(x, [2, 0, 1]))),
       ref: (x) => R.permute(x, [2, 0, 1]),
     },
-    { name: "transpose of offset", op: "permute", inputs: [f([3, 5], "offset")], run: (x) => T.transpose(x), ref: (x) => R.transpose(x) },
+    { name: "transpose of offset", op: "permute", dtype: "float32", inputs: [f([3, 5], "offset")], run: (x) => T.transpose(x), ref: (x) => R.transpose(x) },
     {
       name: "slice steps and negatives",
       op: "slice",
+      dtype: "float32",
       inputs: [f([6, 7])],
       run: (x) =>
         T.slice(x, [
@@ -453,6 +646,7 @@ function viewCases(): OpCase[] {
     {
       name: "slice of transposed",
       op: "slice",
+      dtype: "float32",
       inputs: [f([4, 6], "transposed")],
       run: (x) => T.slice(x, [{ start: 1, end: 3 }]),
       ref: (x) => R.slice(x, [{ start: 1, end: 3 }]),
@@ -460,15 +654,23 @@ function viewCases(): OpCase[] {
     {
       name: "slice empty",
       op: "slice",
+      dtype: "float32",
       inputs: [f([4, 3])],
       run: (x) => T.slice(x, [{ start: 3, end: 1 }]),
       ref: (x) => R.slice(x, [{ start: 3, end: 1 }]),
-      grad: false,
     },
-    { name: "expand [3,1]->[2,3,4]", op: "expand", inputs: [f([3, 1])], run: (x) => T.expand(x, [2, 3, 4]), ref: (x) => R.expand(x, [2, 3, 4]) },
+    {
+      name: "expand [3,1]->[2,3,4]",
+      op: "expand",
+      dtype: "float32",
+      inputs: [f([3, 1])],
+      run: (x) => T.expand(x, [2, 3, 4]),
+      ref: (x) => R.expand(x, [2, 3, 4]),
+    },
     {
       name: "pad 2-D",
       op: "pad",
+      dtype: "float32",
       inputs: [f([2, 3])],
       run: (x) =>
         T.pad(
@@ -492,6 +694,7 @@ function viewCases(): OpCase[] {
     {
       name: "pad transposed 3-D",
       op: "pad",
+      dtype: "float32",
       inputs: [f([2, 3, 2], "transposed")],
       run: (x) =>
         T.pad(x, [
@@ -509,42 +712,89 @@ function viewCases(): OpCase[] {
     {
       name: "concat axis 1",
       op: "concat",
+      dtype: "float32",
       inputs: [f([2, 3]), f([2, 1], "strided"), f([2, 4], "offset")],
       run: (a, b, c) => T.concat([a, b, c], 1),
       ref: (a, b, c) => R.concat([a, b, c], 1),
     },
-    { name: "concat axis 0 with empty", op: "concat", inputs: [f([0, 3]), f([2, 3])], run: (a, b) => T.concat([a, b], 0), ref: (a, b) => R.concat([a, b], 0) },
+    {
+      name: "concat axis 0 with empty",
+      op: "concat",
+      dtype: "float32",
+      inputs: [f([0, 3]), f([2, 3])],
+      run: (a, b) => T.concat([a, b], 0),
+      ref: (a, b) => R.concat([a, b], 0),
+    },
     {
       name: "stack axis -1",
       op: "concat",
+      dtype: "float32",
       inputs: [f([2, 3]), f([2, 3], "transposed")],
       run: (a, b) => T.stack([a, b], -1),
       ref: (a, b) => R.stack([a, b], -1),
     },
-    { name: "gather axis 0", op: "gather", inputs: [f([5, 3]), idx([7], 5)], run: (x, i) => T.gather(x, i, 0), ref: (x, i) => R.gather(x, i, 0), grad: [0] },
+    // Axes that a scalar has none of are errors, but stacking and unsqueezing add one.
+    { name: "stack scalars", op: "concat", dtype: "float32", inputs: [f([]), f([])], run: (a, b) => T.stack([a, b]), ref: (a, b) => R.stack([a, b]) },
+    { name: "unsqueeze scalar", op: "reshape", dtype: "float32", inputs: [f([])], run: (x) => T.unsqueeze(x, -1), ref: (x) => R.reshape(x, [1]) },
+    {
+      name: "gather axis 0",
+      op: "gather",
+      dtype: "float32",
+      inputs: [f([5, 3]), idx([7], 5)],
+      run: (x, i) => T.gather(x, i, 0),
+      ref: (x, i) => R.gather(x, i, 0),
+      grad: [0],
+    },
     {
       name: "gather axis 1 transposed",
       op: "gather",
+      dtype: "float32",
       inputs: [f([4, 6], "transposed"), idx([3], 6)],
       run: (x, i) => T.gather(x, i, 1),
       ref: (x, i) => R.gather(x, i, 1),
       grad: [0],
     },
-    { name: "gather int32", op: "gather", inputs: [int([6, 2]), idx([4], 6)], run: (x, i) => T.gather(x, i, 0), ref: (x, i) => R.gather(x, i, 0), grad: false },
-    { name: "oneHot", op: "oneHot", inputs: [idx([2, 3], 4)], run: (i) => T.oneHot(i, 4), ref: (i) => R.oneHot(i, 4), grad: false },
-    { name: "softmax last axis", op: "softmax", inputs: [f([3, 5])], run: (x) => T.softmax(x), ref: (x) => R.softmax(x), tol: TRANSCENDENTAL_TOL },
+    {
+      name: "gather int32",
+      op: "gather",
+      dtype: "int32",
+      inputs: [int([6, 2]), idx([4], 6)],
+      run: (x, i) => T.gather(x, i, 0),
+      ref: (x, i) => R.gather(x, i, 0),
+      grad: false,
+    },
+    { name: "oneHot", op: "oneHot", dtype: "float32", inputs: [idx([2, 3], 4)], run: (i) => T.oneHot(i, 4), ref: (i) => R.oneHot(i, 4), grad: false },
+    {
+      name: "softmax last axis",
+      op: "softmax",
+      dtype: "float32",
+      inputs: [f([3, 5])],
+      run: (x) => T.softmax(x),
+      ref: (x) => R.softmax(x),
+      tol: TRANSCENDENTAL_TOL,
+    },
     {
       name: "softmax axis 0 transposed",
       op: "softmax",
+      dtype: "float32",
       inputs: [f([4, 3], "transposed")],
       run: (x) => T.softmax(x, 0),
       ref: (x) => R.softmax(x, 0),
       tol: TRANSCENDENTAL_TOL,
     },
-    { name: "logSoftmax last axis", op: "logSoftmax", inputs: [f([4, 10])], run: (x) => T.logSoftmax(x), ref: (x) => R.logSoftmax(x), tol: TRANSCENDENTAL_TOL },
+    {
+      name: "logSoftmax last axis",
+      op: "logSoftmax",
+      dtype: "float32",
+      inputs: [f([4, 10])],
+      run: (x) => T.logSoftmax(x),
+      ref: (x) => R.logSoftmax(x),
+      tol: TRANSCENDENTAL_TOL,
+    },
     {
       name: "logSoftmax large logits",
       op: "logSoftmax",
+      dtype: "float32",
       inputs: [f([2, 3])],
       run: (x) => tidy(() => T.logSoftmax(T.mul(x, 200))),
       ref: (x) => R.logSoftmax(R.binary("mul", x, R.ref([], [200]))),
@@ -553,6 +803,7 @@ function viewCases(): OpCase[] {
     {
       name: "cast float32->int32",
       op: "cast",
+      dtype: "int32",
       inputs: [f([8])],
       run: (x) => tidy(() => T.cast(T.mul(x, 3), "int32")),
       ref: (x) => R.cast(R.binary("mul", x, R.ref([], [3])), "int32"),
@@ -561,13 +812,23 @@ function viewCases(): OpCase[] {
     {
       name: "cast float32->bool",
       op: "cast",
+      dtype: "bool",
       inputs: [distinct([6])],
       run: (x) => tidy(() => T.cast(T.relu(x), "bool")),
       ref: (x) => R.cast(R.unary("relu", x), "bool"),
       grad: false,
     },
-    { name: "cast int32->float32", op: "cast", inputs: [int([6])], run: (x) => T.cast(x, "float32"), ref: (x) => R.cast(x, "float32"), grad: false },
-    { name: "cast float32->float32 strided", op: "cast", inputs: [f([3, 4], "strided")], run: (x) => T.cast(x, "float32"), ref: (x) => x },
+    {
+      name: "cast int32->float32",
+      op: "cast",
+      dtype: "float32",
+      inputs: [int([6])],
+      run: (x) => T.cast(x, "float32"),
+      ref: (x) => R.cast(x, "float32"),
+      grad: false,
+    },
+    { name: "clone strided", op: "clone", dtype: "float32", inputs: [f([3, 4], "strided")], run: T.clone, ref: (x) => x },
+    { name: "cast float32->float32 strided", op: "cast", dtype: "float32", inputs: [f([3, 4], "strided")], run: (x) => T.cast(x, "float32"), ref: (x) => x },
   ];
 }
 

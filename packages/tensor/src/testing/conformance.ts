@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../backend/contract.js";
 import { registerBackend, removeBackend, setBackend } from "../backend/registry.js";
 import { TesseraError } from "../errors.js";
-import { keep, tidy } from "../memory/scope.js";
+import { dispose, keep, tidy } from "../memory/scope.js";
 import { memory } from "../memory/report.js";
 import { RandomState } from "../random/random-state.js";
 import * as T from "../ops/index.js";
@@ -39,6 +39,18 @@ export function caseInputs(c: OpCase, index: number, seed: number): RefArray[] {
   return c.inputs.map((spec) => drawValues(spec, rng));
 }
 
+/** `backend` as a backend without `readSync` looks to the core (a view of the same instance). */
+function withoutReadSync(backend: Backend): Backend {
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === "readSync") return undefined;
+      const v = Reflect.get(target, key, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+    has: (target, key) => key !== "readSync" && Reflect.has(target, key),
+  });
+}
+
 /**
  * Registers vitest suites that run every op of the catalogue on a backend against the float64
  * reference, plus error and memory behaviour. Call it at the top level of a test file.
@@ -71,6 +83,7 @@ export function describeConformance(options: ConformanceOptions): void {
           const out = c.run(...inputs);
           const expected = c.ref(...refs);
           expect(out.shape).toEqual(expected.shape);
+          expect(out.dtype).toBe(c.dtype);
           const actual = await out.data();
           assertClose(actual, expected, c.tol ?? { atol: 1e-6, rtol: 2e-6 }, `${c.name} on ${options.name}`);
           out.dispose();
@@ -115,8 +128,29 @@ export function describeConformance(options: ConformanceOptions): void {
         ["maxPool2d", () => T.maxPool2d(T.zeros([1, 1, 2, 2]), { kernelSize: 3 }), /^maxPool2d: window 3x3 does not fit/],
         ["reshape", () => T.reshape(T.zeros([2, 3]), [4, 2]), /^reshape: cannot reshape \[2,3\] \(6 elements\) to \[4,2\]/],
         ["sum axis", () => T.sum(T.zeros([2, 3]), 2), /^sum: axis 2 is out of range for a tensor of rank 2/],
+        // A scalar has no axes (NumPy's rule); with no axis argument these ops still take it.
+        ["sum of a scalar over axis 0", () => T.sum(T.tensor(3), 0), /^sum: got axis 0 for a scalar \(shape \[\]\), which has no axes/],
+        ["mean of a scalar over axis -1", () => T.mean(T.tensor(3), -1), /^mean: got axis -1 for a scalar/],
+        ["argmax of a scalar along axis 0", () => T.argmax(T.tensor(3), 0), /^argmax: got axis 0 for a scalar/],
+        ["concat scalars", () => T.concat([T.tensor(1), T.tensor(2)]), /^concat: got axis 0 for a scalar/],
+        ["gather from a scalar", () => T.gather(T.tensor(3), T.tensor(new Int32Array([0]))), /^gather: got axis 0 for a scalar/],
+        ["squeeze a scalar's axis 0", () => T.squeeze(T.tensor(3), 0), /^squeeze: got axis 0 for a scalar/],
         ["concat", () => T.concat([T.zeros([2, 3]), T.zeros([3, 3])], 1), /^concat: tensor 1 has shape \[3,3\]/],
+        ["stack", () => T.stack([T.zeros([2]), T.zeros([3])]), /^stack: tensor 1 has shape \[3\] but tensor 0 has \[2\]/],
+        ["where", () => T.where(T.tensor([true, false]), T.zeros([3]), 0), /^where: shapes \[2\] and \[3\] do not broadcast/],
+        ["pad", () => T.pad(T.zeros([2, 3]), [[1, 1]]), /^pad: expected 2 pairs \[before, after\] of non-negative integers for shape \[2,3\], got \[\[1,1\]\]/],
+        ["slice", () => T.slice(T.zeros([4]), [{ step: 0 }]), /^slice: step must be a positive integer, got 0 on axis 0/],
+        ["permute", () => T.permute(T.zeros([2, 3]), [0, 0]), /^permute: axes \[0,0\] are not a permutation/],
+        ["oneHot", () => T.oneHot(T.zeros([3]), 4), /^oneHot: indices must be int32, got float32/],
+        ["softmax", () => T.softmax(T.tensor(1)), /^softmax: expected at least one dimension, got a scalar/],
+        ["avgPool2d", () => T.avgPool2d(T.zeros([1, 1, 2, 2]), { kernelSize: 3 }), /^avgPool2d: window 3x3 does not fit the input \[1,1,2,2\]/],
         ["gather dtype", () => T.gather(T.zeros([3]), T.zeros([2]), 0), /^gather: indices must be a 1-D int32 tensor/],
+        [
+          "gather range",
+          () => T.gather(T.zeros([3, 2]), T.tensor(new Int32Array([1, 3]))),
+          /^gather: index 3 at position 1 is out of range for axis 0 of size 3/,
+        ],
+        ["arange too long", () => T.arange(0, 1e12), /^arange: \(0, 1000000000000, 1\) would have 1000000000000 elements \(expected at most 2\^31 - 1/],
         ["tensor ragged", () => T.tensor([[1, 2], [3]]), /^tensor: ragged nested array/],
         ["tensor shape", () => T.tensor([1, 2, 3], { shape: [2, 2] }), /^tensor: shape \[2,2\] needs 4 elements but the data has 3/],
         ["bool arithmetic", () => T.add(T.tensor([true]), T.tensor([false])), /^add: arithmetic on bool tensors/],
@@ -135,6 +169,52 @@ export function describeConformance(options: ConformanceOptions): void {
         const t = T.ones([2]);
         t.dispose();
         expect(() => T.neg(t)).toThrow(/^neg: tensor #\d+ \[2\] float32 was already disposed/);
+      });
+      it("gather checks indices made on the host even where the backend cannot read synchronously", async () => {
+        // The same backend seen without readSync: what a GPU backend looks like to the core.
+        const b = withoutReadSync(backend);
+        const x = T.tensor(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          { backend: b },
+        );
+        const bad = T.tensor(new Int32Array([0, 3]), { backend: b });
+        expect(() => T.gather(x, bad)).toThrow(/^gather: index 3 at position 1 is out of range for axis 0 of size 3/);
+        // a view is checked on its own elements only
+        const wide = T.tensor(new Int32Array([9, 2, -1, 0]), { backend: b });
+        const picked = T.slice(wide, [{ start: 1, step: 2 }]);
+        const out = T.gather(x, picked);
+        expect(await out.array()).toEqual([
+          [5, 6],
+          [1, 2],
+        ]);
+        dispose([x, bad, wide, picked, out]);
+        expect(memory(b).tensors).toBe(0);
+      });
+      it("gather: indices computed on the device are checked where they can be read, else select zeros", async () => {
+        const before = memory(backend).tensors;
+        const x = T.tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]);
+        const start = T.tensor(new Int32Array([0, 1]));
+        const computed = T.add(start, 2); // [2, 3], with no host copy: 3 is out of range
+        if (backend.readSync) {
+          expect(() => T.gather(x, computed)).toThrow(/^gather: index 3 at position 1 is out of range for axis 0 of size 3/);
+        } else {
+          const out = T.gather(x, computed);
+          expect(await out.array()).toEqual([
+            [5, 6],
+            [0, 0],
+          ]);
+          out.dispose();
+        }
+        dispose([x, start, computed]);
+        expect(memory(backend).tensors).toBe(before);
       });
       it("dataSync says to use data() where the backend cannot read synchronously", () => {
         const t = T.ones([2]);

@@ -6,8 +6,12 @@ import { slice, transpose } from "../ops/views.js";
 import type { Tensor } from "../tensor.js";
 import { type RefArray, ref } from "./reference.js";
 
-/** How an input's values are drawn. */
-export type ValueKind = "float" | "positive" | "int" | "bool" | "index" | "distinct";
+/**
+ * How an input's values are drawn. `sparse`: non-zero floats except that row r (along the last
+ * axis) holds r mod 3 exact zeros, so reductions over it see groups of 0, 1 and 2 zeros. `ties`:
+ * values from {-1, 0, 1} with about one NaN in ten, so windows hold equal maxima and NaNs.
+ */
+export type ValueKind = "float" | "positive" | "int" | "bool" | "index" | "distinct" | "sparse" | "ties";
 
 /** How an input tensor is laid out in memory (the values are the same either way). */
 export type Layout = "contiguous" | "transposed" | "strided" | "offset";
@@ -31,7 +35,20 @@ export function drawValues(spec: InputSpec, rng: RandomState): RefArray {
   const n = sizeOf(spec.shape);
   const kind = spec.kind ?? "float";
   const values = new Float64Array(n);
-  if (kind === "distinct") {
+  if (kind === "sparse") {
+    const last = spec.shape[spec.shape.length - 1] ?? 1;
+    for (let i = 0; i < n; i++) {
+      const [r, c] = [Math.floor(i / last), i % last];
+      const u = rng.randomSample();
+      // Magnitudes stay in [0.5, 2]: products of the others are far from 0 and from overflow.
+      values[i] = (((c - r) % last) + last) % last < r % 3 ? 0 : Math.fround((u < 0.5 ? -1 : 1) * (0.5 + (u < 0.5 ? u : u - 0.5) * 3));
+    }
+  } else if (kind === "ties") {
+    for (let i = 0; i < n; i++) {
+      const u = rng.randomSample();
+      values[i] = u < 0.1 ? Number.NaN : Math.floor(((u - 0.1) / 0.9) * 3) - 1;
+    }
+  } else if (kind === "distinct") {
     // A shuffled grid: no ties, and neighbours differ by far more than a numeric-gradient step.
     const perm = rng.permutation(n);
     for (let i = 0; i < n; i++) values[i] = Math.fround((perm[i]! - n / 2) * 0.37 + rng.uniform(-0.05, 0.05, 1)[0]!);
