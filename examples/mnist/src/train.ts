@@ -3,7 +3,7 @@
  * `pnpm --filter @tessera/example-mnist start` (TRAIN_IMAGES sets how many images to train on).
  */
 import "@tessera/backend-cpu"; // registers the CPU backend (the default)
-import { noGrad } from "@tessera/autograd"; // installs autograd: loss.backward() works
+import { noGrad } from "@tessera/autograd"; // installs autograd: .backward() works
 import { batches, loadMnist } from "@tessera/datasets";
 import { LeNet5, SGD, crossEntropyLoss } from "@tessera/nn";
 import * as T from "@tessera/tensor";
@@ -14,12 +14,9 @@ export async function trainAndEvaluate(trainImages = 5000, testImages = 10000): 
   const model = new LeNet5();
   const optimizer = new SGD(model.parameters(), { lr: 0.1 });
   for (const { x, y } of batches(train.slice(0, trainImages), { batchSize: 50 })) {
-    T.tidy(() => {
-      const loss = crossEntropyLoss(model.forward(x), y);
-      loss.backward();
-      optimizer.step();
-      optimizer.zeroGrad();
-    });
+    T.tidy(() => crossEntropyLoss(model.forward(x), y).backward()); // frees the graph, keeps .grad
+    optimizer.step();
+    optimizer.zeroGrad();
     T.dispose([x, y]);
   }
   const evalSet = test.slice(0, testImages);

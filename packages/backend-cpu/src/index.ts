@@ -6,5 +6,6 @@ import { registerBackend } from "@tessera/tensor";
 import { createCpuBackend } from "./backend.js";
 
 export { type ArenaReport, type CpuBackend, type CpuBackendOptions, createCpuBackend } from "./backend.js";
+export type { SimdFlavour } from "./wasm/features.js";
 
 registerBackend("cpu", () => createCpuBackend(), 1);

@@ -86,12 +86,15 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   if (!adapter) throw new WebGPUUnavailableError("no WebGPU adapter found (requestAdapter() returned null)");
   const limits = adapter.limits;
   // The defaults (128 MiB bindings, 256 MiB buffers) are far below what GPUs offer; tensors need it.
+  // The default of 8 storage buffers per stage covers every kernel today; asking for the adapter's
+  // maximum keeps room for wider fused kernels (pipelines.ts checks the limit either way).
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({
       requiredLimits: {
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
       },
     });
   } catch (e) {

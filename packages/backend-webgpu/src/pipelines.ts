@@ -8,7 +8,7 @@
  * so a bind group does not depend on the dispatch's parameter slot and can be reused (see
  * encoder.ts), and kernels with the same binding pattern share one layout.
  */
-import { WebGPUExecutionError } from "./errors.js";
+import { WebGPUExecutionError, WebGPULimitError } from "./errors.js";
 
 /** `GPUShaderStage.COMPUTE` (fixed by the spec; Dawn's Node bindings do not define the global). */
 const COMPUTE_STAGE = 0x4;
@@ -40,11 +40,21 @@ export class PipelineCache {
 
   /**
    * The pipeline for `key`, generating its WGSL with `source()` only on a miss. `layoutKey` has one
-   * letter per storage binding: `w` for read_write, `r` for read-only.
+   * letter per storage binding: `w` for read_write, `r` for read-only. Throws a WebGPULimitError
+   * when the kernel binds more storage buffers than the device allows in one shader stage.
    */
   get(key: string, label: string, layoutKey: string, source: () => string): CachedPipeline {
     const hit = this.byKey.get(key);
     if (hit) return hit;
+    // Checked here, synchronously, so the op that needs the kernel throws and names the limit;
+    // left to the driver, the layout would be an asynchronous validation error that breaks the backend.
+    const max = this.device.limits.maxStorageBuffersPerShaderStage;
+    if (layoutKey.length > max) {
+      throw new WebGPULimitError(
+        "maxStorageBuffersPerShaderStage",
+        `kernel '${label}' binds ${layoutKey.length} storage buffers in its compute stage, more than this device's ${max}`,
+      );
+    }
     const code = source();
     const sourceKey = `${layoutKey}\n${code}`;
     let entry = this.bySource.get(sourceKey);

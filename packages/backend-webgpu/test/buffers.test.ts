@@ -6,7 +6,7 @@ import { listBackends } from "@tessera/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import type { BackendBuffer } from "../src/contract.js";
 import { WebGPULimitError, WebGPUUnavailableError, WEBGPU_PRIORITY, createWebGPUBackend, sizeClass } from "../src/index.js";
-import { dense, tryBackend, upload } from "./helpers.js";
+import { dense, tryBackend, upload, webgpuRequiredError, webgpuRequirement } from "./helpers.js";
 
 const { backend, reason } = await tryBackend();
 const b = backend!;
@@ -185,6 +185,16 @@ describe.skipIf(!backend)(`webgpu buffers${backend ? "" : ` (skipped: no WebGPU 
     expect(() => b.alloc(Math.floor(limit / 4) + 1, "float32")).toThrow(/maxStorageBufferBindingSize/);
   });
 
+  it("gets the adapter's storage-buffer limits, not WebGPU's defaults", async () => {
+    const { create } = await import("webgpu");
+    const adapter = await create([]).requestAdapter();
+    const want = adapter!.limits;
+    const got = b.device.limits;
+    expect(got.maxStorageBuffersPerShaderStage).toBe(want.maxStorageBuffersPerShaderStage);
+    expect(got.maxStorageBufferBindingSize).toBe(want.maxStorageBufferBindingSize);
+    expect(got.maxBufferSize).toBe(want.maxBufferSize);
+  });
+
   it("rejects buffers of another backend", () => {
     const foreign = { size: 2, dtype: "float32" as const };
     expect(() => b.fill(foreign, 1)).toThrow(/does not belong to the webgpu backend/);
@@ -309,5 +319,17 @@ describe("webgpu registration and errors (no device needed)", () => {
     expect(e.message).toMatch(/no WebGPU adapter found/);
     expect(e.message).toMatch(/mesa-vulkan-drivers/);
     expect(e.message).toMatch(/GPU driver/);
+  });
+
+  it("WebGPU is required (no skipping) under TESSERA_REQUIRE_WEBGPU=1 or CI=true, and TESSERA_REQUIRE_WEBGPU=0 overrides CI", () => {
+    expect(webgpuRequirement({})).toBeNull();
+    expect(webgpuRequirement({ CI: "true" })).toBe("CI=true");
+    expect(webgpuRequirement({ CI: "false" })).toBeNull();
+    expect(webgpuRequirement({ TESSERA_REQUIRE_WEBGPU: "1" })).toBe("TESSERA_REQUIRE_WEBGPU=1");
+    expect(webgpuRequirement({ CI: "true", TESSERA_REQUIRE_WEBGPU: "0" })).toBeNull();
+    const e = webgpuRequiredError("CI=true", "webgpu: no WebGPU adapter found");
+    expect(e.message).toMatch(/required here \(CI=true\) but no adapter started: webgpu: no WebGPU adapter found/);
+    expect(e.message).toMatch(/lavapipe.*mesa-vulkan-drivers.*bookworm-backports/s);
+    expect(e.message).toMatch(/TESSERA_REQUIRE_WEBGPU=0/);
   });
 });

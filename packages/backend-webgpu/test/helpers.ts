@@ -1,6 +1,7 @@
 /**
  * Shared test setup: acquires a backend when the machine has a WebGPU adapter, so the test files can
- * skip (with the reason) instead of failing on machines without Vulkan.
+ * skip (with the reason) instead of failing on machines without Vulkan. In CI a missing adapter is
+ * an error instead: skipped suites would leave CI green with the WebGPU backend untested.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,12 +12,35 @@ import { type WebGPUBackend, createWebGPUBackend } from "../src/index.js";
 // Dawn's Vulkan loader warns (and some drivers fail) without a runtime directory.
 process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), "xdg-"));
 
-/** A backend, or why there is none. */
+/**
+ * Why a missing adapter must fail the run, or null when the suites may skip.
+ * `TESSERA_REQUIRE_WEBGPU` (set by .ci/run) decides when set; otherwise `CI=true` requires WebGPU.
+ */
+export function webgpuRequirement(env: Record<string, string | undefined> = process.env): string | null {
+  const flag = env.TESSERA_REQUIRE_WEBGPU;
+  if (flag !== undefined && flag !== "") return flag === "0" || flag === "false" ? null : `TESSERA_REQUIRE_WEBGPU=${flag}`;
+  return env.CI === "true" || env.CI === "1" ? `CI=${env.CI}` : null;
+}
+
+/** The error a required-but-missing adapter raises: what was required, what happened, the fix. */
+export function webgpuRequiredError(requirement: string, reason: string): Error {
+  return new Error(
+    `WebGPU is required here (${requirement}) but no adapter started: ${reason}\n` +
+      "CI machines have no GPU, so the WebGPU suites run on Mesa's software Vulkan driver (lavapipe): .ci/run " +
+      "installs mesa-vulkan-drivers 25.x from bookworm-backports (needs root and apt). Install it, or set " +
+      "TESSERA_REQUIRE_WEBGPU=0 to let these suites skip.",
+  );
+}
+
+/** A backend, or why there is none; throws instead when WebGPU is required (see webgpuRequirement). */
 export async function tryBackend(): Promise<{ backend: WebGPUBackend | null; reason: string }> {
   try {
     return { backend: await createWebGPUBackend(), reason: "" };
   } catch (e) {
-    return { backend: null, reason: e instanceof Error ? e.message : String(e) };
+    const reason = e instanceof Error ? e.message : String(e);
+    const requirement = webgpuRequirement();
+    if (requirement) throw webgpuRequiredError(requirement, reason);
+    return { backend: null, reason };
   }
 }
 

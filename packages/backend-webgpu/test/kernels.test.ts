@@ -270,5 +270,18 @@ describe.skipIf(!backend)(`webgpu heavy kernels${backend ? "" : ` (skipped: no W
         for (const t of [x, idx, out]) b.free(t);
       });
     }
+    it("selects zeros for out-of-range indices (those the core cannot check)", async () => {
+      const [outer, n, inner] = [2, 3, 2];
+      const data = Array.from({ length: outer * n * inner }, (_, i) => i + 1);
+      const ids = [1, 3, -1, 0];
+      const x = upload(b, "float32", data);
+      const idx = upload(b, "int32", ids);
+      const out = b.alloc(outer * ids.length * inner, "float32");
+      k!.gather!(x, outer, n, inner, idx, ids.length, out);
+      const expected: number[] = [];
+      for (let o = 0; o < outer; o++) for (const j of ids) for (let i = 0; i < inner; i++) expected.push(j >= 0 && j < n ? data[(o * n + j) * inner + i]! : 0);
+      expect(Array.from(await b.read(out))).toEqual(expected);
+      for (const t of [x, idx, out]) b.free(t);
+    });
   });
 });

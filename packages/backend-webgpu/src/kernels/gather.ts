@@ -4,7 +4,11 @@ import type { BackendBuffer } from "../contract.js";
 import { type KernelContext, launch } from "./context.js";
 import { BindingSet, ParamBuilder, gridStride, paramsDecl } from "./wgsl.js";
 
-/** x [outer,n,inner], indices int32 [m] (all in [0,n)) -> out [outer,m,inner]. */
+/**
+ * x [outer,n,inner], indices int32 [m] -> out [outer,m,inner]. The core checks indices it can
+ * see on the host; ones computed on the device are not, and an out-of-range one (negative ones
+ * read as huge u32 words) selects zeros, as the core's fallback does.
+ */
 export function gather(
   ctx: KernelContext,
   xB: BackendBuffer,
@@ -39,8 +43,12 @@ ${gridStride.entry("P(0u)")}
   let t = e / inner;
   let j = t % m;
   let o = t / m;
-  let src = (o * P(1u) + ${ni}[j]) * inner + e % inner;
-  ${no}[e] = ${nx}[src];
+  let k = ${ni}[j];
+  if (k >= P(1u)) {
+    ${no}[e] = 0u;
+  } else {
+    ${no}[e] = ${nx}[(o * P(1u) + k) * inner + e % inner];
+  }
 ${gridStride.exit}
 `,
     params,
