@@ -1,9 +1,10 @@
 import { type Backend, type BackendMemory, bytesPerElement, type HeavyKernels } from "@tessera/tensor";
-import { type CpuBuffer, dataOf } from "./buffer.js";
+import { type CpuBuffer, dataOf, ptrOf } from "./buffer.js";
 import { referenceKernels } from "./heavy/reference.js";
 import { wasmKernels } from "./heavy/wasm.js";
 import { binary, copy, unary, where } from "./kernels/elementwise.js";
 import { reduce } from "./kernels/reduce.js";
+import { wasmBinary, wasmUnary } from "./kernels/wasm-elementwise.js";
 import { arenaStorage } from "./storage/arena.js";
 import type { Storage } from "./storage/storage.js";
 import { typedArrayStorage } from "./storage/typed-arrays.js";
@@ -131,17 +132,22 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       dataOf(buffer).fill(buffer.dtype === "bool" ? (value ? 1 : 0) : value);
     },
     copy,
-    unary(op, x, out) {
-      unary(op, x, dataOf(out));
-    },
-    binary(op, a, b, out) {
-      binary(op, a, b, dataOf(out), a.buffer.dtype);
-    },
+    unary: wk
+      ? (op, x, out) => wasmUnary(wk, op, x, dataOf(out), ptrOf(out))
+      : (op, x, out) => {
+          unary(op, x, dataOf(out));
+        },
+    binary: wk
+      ? (op, a, b, out) => wasmBinary(wk, op, a, b, dataOf(out), ptrOf(out))
+      : (op, a, b, out) => {
+          binary(op, a, b, dataOf(out), a.buffer.dtype);
+        },
     where(cond, a, b, out) {
       where(cond, a, b, dataOf(out));
     },
     reduce(op, x, outer, inner, out) {
-      reduce(op, dataOf(x), outer, inner, dataOf(out));
+      if (wk && op === "sum" && x.dtype === "float32") wk.sumRows(outer, inner, ptrOf(x), ptrOf(out));
+      else reduce(op, dataOf(x), outer, inner, dataOf(out));
     },
     ...(options.primitivesOnly ? {} : { kernels: heavy }),
     memory() {

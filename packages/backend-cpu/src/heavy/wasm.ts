@@ -55,7 +55,8 @@ function sgemmMatmul(k: WasmKernels, a: StridedView, b: StridedView, out: Backen
 
 /**
  * Heavy kernels on the WebAssembly SIMD module, over buffers in its shared memory: GEMM and
- * convolutions in wasm; pooling and gather stay the reference kernels, on the same memory.
+ * convolutions and max pooling in wasm; average pooling and gather stay the reference
+ * kernels, on the same memory.
  */
 export function wasmKernels(k: WasmKernels): HeavyKernels {
   return {
@@ -66,5 +67,7 @@ export function wasmKernels(k: WasmKernels): HeavyKernels {
     conv2d: (x, xs, w, ws, out, _os, p) => k.conv2d(ptrOf(x), xs, ptrOf(w), ws, ptrOf(out), p),
     conv2dBackwardInput: (dy, _ds, w, ws, out, xs, p) => k.conv2dBackwardInput(ptrOf(dy), ptrOf(w), ws, ptrOf(out), xs, p),
     conv2dBackwardWeight: (x, xs, dy, _ds, out, ws, p) => k.conv2dBackwardWeight(ptrOf(x), xs, ptrOf(dy), ptrOf(out), ws, p),
+    maxPool2d: (x, xs, out, os, p) => k.maxPool2d(ptrOf(x), xs, ptrOf(out), os, p),
+    maxPool2dBackward: (x, xs, dy, ds, out, p) => k.maxPool2d(ptrOf(x), xs, ptrOf(dy), ds, p, ptrOf(out)),
   };
 }

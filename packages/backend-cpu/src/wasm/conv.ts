@@ -18,6 +18,7 @@ import {
   type Local,
   i32,
   i32_add,
+  i32_eqz,
   i32_lt_s,
   i32_min_s,
   i32_mul,
@@ -25,6 +26,7 @@ import {
   i32_shr_u,
   type ModuleBuilder,
   ValType,
+  v128_load,
 } from "./emitter.js";
 import { PANEL } from "./gemm.js";
 import { GeometryParam } from "./im2col.js";
@@ -52,6 +54,11 @@ export const ConvParam = {
   mc: 22,
   images: 23,
   imagesPerChunk: 24,
+  /**
+   * 1 when the forward job may pack colsᵀ straight from the image (see `pack_conv_panels`):
+   * one group, stride 1, no padding or dilation, and output rows a whole number of panels.
+   */
+  packDirect: 25,
 } as const;
 
 /** im2col's arguments after (n0, n1, X), in its order. */
@@ -75,13 +82,66 @@ export interface ConvFunctions {
 
 /** Adds `conv_forward_chunk` and `conv_backward_input_chunk` (both `(job, chunk, thread)`). */
 export function emitConv(mb: ModuleBuilder, deps: ConvDependencies): ConvFunctions {
+  const packPanels = emitPackConvPanels(mb);
   return {
-    convForwardChunk: emitConvChunk(mb, "conv_forward_chunk", deps, "forward"),
-    convBackwardInputChunk: emitConvChunk(mb, "conv_backward_input_chunk", deps, "backwardInput"),
+    convForwardChunk: emitConvChunk(mb, "conv_forward_chunk", deps, "forward", packPanels),
+    convBackwardInputChunk: emitConvChunk(mb, "conv_backward_input_chunk", deps, "backwardInput", packPanels),
   };
 }
 
-function emitConvChunk(mb: ModuleBuilder, name: string, deps: ConvDependencies, direction: "forward" | "backwardInput"): FunctionBuilder {
+/**
+ * `pack_conv_panels(image, C, H, W, kh, kw, OH, OW, out)`: the forward GEMM's packed op(B) =
+ * colsᵀ of one image, written straight from the image instead of im2col then a transposing
+ * pack. Panel p holds pixels 8p..8p+7 and, for each k = (c, i, j), their 8 inputs; with stride 1
+ * and OW a multiple of 8 those pixels share an output row, so the 8 inputs are adjacent in
+ * the image: two vector copies per k. Same values in the same places as im2col + pack_b.
+ */
+function emitPackConvPanels(mb: ModuleBuilder): FunctionBuilder {
+  const fn = mb.function("pack_conv_panels", new Array<ValType>(9).fill(I));
+  const [image, C, H, W, kh, kw, OH, OW, out] = fn.params;
+  const c = fn.body;
+  const oh = c.local();
+  const ow = c.local();
+  const ch = c.local();
+  const i = c.local();
+  const j = c.local();
+  const dst = c.local();
+  const row = c.local();
+  const src = c.local();
+  const planeBytes = c.local();
+  const rowBytes = c.local();
+  c.set(rowBytes, i32_shl(get(W), i32(2)));
+  c.set(planeBytes, i32_mul(get(H), get(rowBytes)));
+  c.set(dst, get(out));
+  c.for(oh, i32(0), get(OH), 1, () => {
+    c.set(ow, i32(0));
+    c.while(i32_lt_s(get(ow), get(OW)), () => {
+      c.for(ch, i32(0), get(C), 1, () => {
+        c.set(row, i32_add(i32_add(get(image), i32_mul(get(ch), get(planeBytes))), i32_add(i32_mul(get(oh), get(rowBytes)), i32_shl(get(ow), i32(2)))));
+        c.for(i, i32(0), get(kh), 1, () => {
+          c.set(src, get(row));
+          c.for(j, i32(0), get(kw), 1, () => {
+            c.store("v128", get(dst), v128_load(get(src)));
+            c.store("v128", get(dst), v128_load(get(src), 16), 16);
+            c.set(src, i32_add(get(src), i32(4)));
+            c.set(dst, i32_add(get(dst), i32(32)));
+          });
+          c.set(row, i32_add(get(row), get(rowBytes)));
+        });
+      });
+      c.set(ow, i32_add(get(ow), i32(PANEL)));
+    });
+  });
+  return fn;
+}
+
+function emitConvChunk(
+  mb: ModuleBuilder,
+  name: string,
+  deps: ConvDependencies,
+  direction: "forward" | "backwardInput",
+  packPanels: FunctionBuilder,
+): FunctionBuilder {
   const fn = mb.function(name, [I, I, I], [], { export: false });
   const [jobPtr, chunk, thread] = fn.params;
   const c = fn.body;
@@ -123,11 +183,17 @@ function emitConvChunk(mb: ModuleBuilder, name: string, deps: ConvDependencies, 
 
   c.while(i32_lt_s(get(n), get(n1)), () => {
     if (direction === "forward") {
-      c.call(deps.im2col, i32(0), i32(1), get(image), ...GEOMETRY.map((s) => P(s)), get(cols));
+      c.if(
+        P("packDirect"),
+        () => c.call(packPanels, get(image), P("C"), P("H"), P("W"), P("kh"), P("kw"), P("OH"), P("OW"), get(packed)),
+        () => c.call(deps.im2col, i32(0), i32(1), get(image), ...GEOMETRY.map((s) => P(s)), get(cols)),
+      );
       c.for(g, i32(0), P("groups"), 1, () => {
         // op(B) = this group's columns of cols, transposed: K × pixels, so panels run over pixels
         c.set(colsOfGroup, i32_add(get(cols), i32_shl(i32_mul(get(g), get(K)), i32(2))));
-        c.call(deps.packB, get(K), get(pixels), get(colsOfGroup), get(Ktot), i32(1), i32(0), get(packed), i32(0), get(panels));
+        c.if(i32_eqz(P("packDirect")), () =>
+          c.call(deps.packB, get(K), get(pixels), get(colsOfGroup), get(Ktot), i32(1), i32(0), get(packed), i32(0), get(panels)),
+        );
         c.call(
           deps.gemmBlock,
           ...[i32(0), get(Og), i32(0), get(panels), get(pixels), get(K)],

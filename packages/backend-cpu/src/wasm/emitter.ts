@@ -74,10 +74,13 @@ export const Op = {
   local_set: 0x21,
   i32_load: 0x28,
   f32_load: 0x2a,
+  f64_load: 0x2b,
   i32_store: 0x36,
   f32_store: 0x38,
+  f64_store: 0x39,
   i32_const: 0x41,
   f32_const: 0x43,
+  f64_const: 0x44,
   i32_eqz: 0x45,
   i32_eq: 0x46,
   i32_ne: 0x47,
@@ -89,6 +92,12 @@ export const Op = {
   i32_le_u: 0x4d,
   i32_ge_s: 0x4e,
   i32_ge_u: 0x4f,
+  f32_eq: 0x5b,
+  f32_ne: 0x5c,
+  f32_lt: 0x5d,
+  f32_gt: 0x5e,
+  f32_le: 0x5f,
+  f32_ge: 0x60,
   i32_add: 0x6a,
   i32_sub: 0x6b,
   i32_mul: 0x6c,
@@ -97,8 +106,19 @@ export const Op = {
   i32_and: 0x71,
   i32_or: 0x72,
   i32_shl: 0x74,
+  i32_shr_s: 0x75,
   i32_shr_u: 0x76,
+  f32_abs: 0x8b,
+  f32_neg: 0x8c,
   f32_add: 0x92,
+  f32_sub: 0x93,
+  f32_mul: 0x94,
+  f32_div: 0x95,
+  f32_min: 0x96,
+  f32_max: 0x97,
+  f64_add: 0xa0,
+  f32_demote_f64: 0xb6,
+  f64_promote_f32: 0xbb,
 } as const;
 
 /** SIMD opcodes: prefix 0xfd, then this number as LEB128. */
@@ -107,10 +127,39 @@ export const SimdOp = {
   v128_load32_splat: 9,
   v128_store: 11,
   v128_const: 12,
+  i8x16_shuffle: 13,
+  i32x4_splat: 17,
   f32x4_splat: 19,
   f32x4_extract_lane: 31,
+  f32x4_eq: 65,
+  f32x4_ne: 66,
+  f32x4_lt: 67,
+  f32x4_gt: 68,
+  f32x4_le: 69,
+  f32x4_ge: 70,
+  v128_not: 77,
+  v128_and: 78,
+  v128_andnot: 79,
+  v128_or: 80,
+  v128_xor: 81,
+  v128_bitselect: 82,
+  v128_any_true: 83,
+  f32x4_nearest: 106,
+  i32x4_shl: 171,
+  i32x4_shr_s: 172,
+  i32x4_add: 174,
+  i32x4_sub: 177,
+  f32x4_abs: 224,
+  f32x4_neg: 225,
+  f32x4_sqrt: 227,
   f32x4_add: 228,
+  f32x4_sub: 229,
   f32x4_mul: 230,
+  f32x4_div: 231,
+  f32x4_min: 232,
+  f32x4_max: 233,
+  i32x4_trunc_sat_f32x4_s: 248,
+  f32x4_convert_i32x4_s: 250,
   /** Relaxed SIMD: a*b+c, fused or not as the hardware prefers (x86 with FMA: fused). */
   f32x4_relaxed_madd: 261,
 } as const;
@@ -176,11 +225,12 @@ export class Code {
     return this.emit(Op.local_set, ...uleb128(l.index));
   }
 
-  /** `i32.store` / `f32.store` / `v128.store`, chosen by `kind`. */
-  store(kind: "i32" | "f32" | "v128", addr: Expr, value: Expr, offset = 0): this {
+  /** `i32.store` / `f32.store` / `f64.store` / `v128.store`, chosen by `kind`. */
+  store(kind: "i32" | "f32" | "f64" | "v128", addr: Expr, value: Expr, offset = 0): this {
     addr(this);
     value(this);
     if (kind === "v128") return this.simd(SimdOp.v128_store, ...memarg(4, offset));
+    if (kind === "f64") return this.emit(Op.f64_store, ...memarg(3, offset));
     return this.emit(kind === "i32" ? Op.i32_store : Op.f32_store, ...memarg(2, offset));
   }
 
@@ -336,8 +386,49 @@ export const i32_ge_s = binary(Op.i32_ge_s);
 export const i32_ge_u = binary(Op.i32_ge_u);
 /** `a == 0` as 0 or 1. */
 export const i32_eqz = unary(Op.i32_eqz);
+/** Arithmetic shift right. */
+export const i32_shr_s = binary(Op.i32_shr_s);
 /** f32 addition. */
 export const f32_add = binary(Op.f32_add);
+/** f32 subtraction. */
+export const f32_sub = binary(Op.f32_sub);
+/** f32 multiplication. */
+export const f32_mul = binary(Op.f32_mul);
+/** f32 division. */
+export const f32_div = binary(Op.f32_div);
+/** f32 minimum (NaN if either operand is NaN). */
+export const f32_min = binary(Op.f32_min);
+/** f32 maximum (NaN if either operand is NaN). */
+export const f32_max = binary(Op.f32_max);
+/** f32 `a == b` as 0 or 1 (false for NaN). */
+export const f32_eq = binary(Op.f32_eq);
+/** f32 `a != b` as 0 or 1 (true for NaN). */
+export const f32_ne = binary(Op.f32_ne);
+/** f32 `a < b` as 0 or 1. */
+export const f32_lt = binary(Op.f32_lt);
+/** f32 `a > b` as 0 or 1. */
+export const f32_gt = binary(Op.f32_gt);
+/** f32 `a <= b` as 0 or 1. */
+export const f32_le = binary(Op.f32_le);
+/** f32 `a >= b` as 0 or 1. */
+export const f32_ge = binary(Op.f32_ge);
+/** f32 negation. */
+export const f32_neg = unary(Op.f32_neg);
+/** f32 absolute value. */
+export const f32_abs = unary(Op.f32_abs);
+/** f64 addition. */
+export const f64_add = binary(Op.f64_add);
+/** f32 widened to f64 (exact). */
+export const f64_promote_f32 = unary(Op.f64_promote_f32);
+/** f64 rounded to f32. */
+export const f32_demote_f64 = unary(Op.f32_demote_f64);
+/** An f64 constant. */
+export const f64 =
+  (x: number): Expr =>
+  (c) => {
+    const b = new Uint8Array(new Float64Array([x]).buffer);
+    c.emit(Op.f64_const, ...b);
+  };
 /** `cond ? a : b` without a branch (both sides are evaluated). */
 export const select =
   (a: Expr, b: Expr, cond: Expr): Expr =>
@@ -363,6 +454,14 @@ export const f32_load =
   (c) => {
     addr(c);
     c.emit(Op.f32_load, ...memarg(2, offset));
+  };
+
+/** `f64.load` at `addr + offset`. */
+export const f64_load =
+  (addr: Expr, offset = 0): Expr =>
+  (c) => {
+    addr(c);
+    c.emit(Op.f64_load, ...memarg(3, offset));
   };
 
 /** Atomic (sequentially consistent) i32 load of the threads proposal. */
@@ -444,6 +543,116 @@ export const f32x4_relaxed_madd =
     b(c);
     acc(c);
     c.simd(SimdOp.f32x4_relaxed_madd);
+  };
+
+const simdBinary =
+  (op: number) =>
+  (a: Expr, b: Expr): Expr =>
+  (c) => {
+    a(c);
+    b(c);
+    c.simd(op);
+  };
+const simdUnary =
+  (op: number) =>
+  (a: Expr): Expr =>
+  (c) => {
+    a(c);
+    c.simd(op);
+  };
+
+/** Lane-wise f32 subtraction. */
+export const f32x4_sub = simdBinary(SimdOp.f32x4_sub);
+/** Lane-wise f32 division (correctly rounded). */
+export const f32x4_div = simdBinary(SimdOp.f32x4_div);
+/** Lane-wise f32 minimum (NaN if either lane is NaN). */
+export const f32x4_min = simdBinary(SimdOp.f32x4_min);
+/** Lane-wise f32 maximum (NaN if either lane is NaN). */
+export const f32x4_max = simdBinary(SimdOp.f32x4_max);
+/** Lane mask (all ones or zeros) of `a == b`. */
+export const f32x4_eq = simdBinary(SimdOp.f32x4_eq);
+/** Lane mask of `a != b` (true for NaN). */
+export const f32x4_ne = simdBinary(SimdOp.f32x4_ne);
+/** Lane mask of `a < b`. */
+export const f32x4_lt = simdBinary(SimdOp.f32x4_lt);
+/** Lane mask of `a > b`. */
+export const f32x4_gt = simdBinary(SimdOp.f32x4_gt);
+/** Lane mask of `a <= b`. */
+export const f32x4_le = simdBinary(SimdOp.f32x4_le);
+/** Lane mask of `a >= b`. */
+export const f32x4_ge = simdBinary(SimdOp.f32x4_ge);
+/** Bitwise and. */
+export const v128_and = simdBinary(SimdOp.v128_and);
+/** `a & ~b`. */
+export const v128_andnot = simdBinary(SimdOp.v128_andnot);
+/** Bitwise or. */
+export const v128_or = simdBinary(SimdOp.v128_or);
+/** Bitwise xor. */
+export const v128_xor = simdBinary(SimdOp.v128_xor);
+/** Bitwise not. */
+export const v128_not = simdUnary(SimdOp.v128_not);
+/** Whether any bit is set, as an i32 0 or 1. */
+export const v128_any_true = simdUnary(SimdOp.v128_any_true);
+/** Lane-wise i32 addition. */
+export const i32x4_add = simdBinary(SimdOp.i32x4_add);
+/** Lane-wise i32 subtraction. */
+export const i32x4_sub = simdBinary(SimdOp.i32x4_sub);
+/** Lane-wise f32 negation. */
+export const f32x4_neg = simdUnary(SimdOp.f32x4_neg);
+/** Lane-wise f32 absolute value. */
+export const f32x4_abs = simdUnary(SimdOp.f32x4_abs);
+/** Lane-wise f32 square root. */
+export const f32x4_sqrt = simdUnary(SimdOp.f32x4_sqrt);
+/** Lane-wise round to nearest, ties to even. */
+export const f32x4_nearest = simdUnary(SimdOp.f32x4_nearest);
+/** f32 lanes to i32, saturating (NaN gives 0). */
+export const i32x4_trunc_sat_f32x4_s = simdUnary(SimdOp.i32x4_trunc_sat_f32x4_s);
+/** i32 lanes to f32. */
+export const f32x4_convert_i32x4_s = simdUnary(SimdOp.f32x4_convert_i32x4_s);
+/** Broadcasts an i32 to four lanes. */
+export const i32x4_splat = simdUnary(SimdOp.i32x4_splat);
+/** Shifts every i32 lane left by an i32 count. */
+export const i32x4_shl = simdBinary(SimdOp.i32x4_shl);
+/** Shifts every i32 lane right (arithmetic) by an i32 count. */
+export const i32x4_shr_s = simdBinary(SimdOp.i32x4_shr_s);
+/** `mask ? a : b` bit by bit. */
+export const v128_bitselect =
+  (a: Expr, b: Expr, mask: Expr): Expr =>
+  (c) => {
+    a(c);
+    b(c);
+    mask(c);
+    c.simd(SimdOp.v128_bitselect);
+  };
+/** Picks 16 bytes from the 32 of `a` (0-15) and `b` (16-31). */
+export const i8x16_shuffle =
+  (a: Expr, b: Expr, lanes: readonly number[]): Expr =>
+  (c) => {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) {
+      throw new RangeError(`i8x16_shuffle: expected 16 lane indices in [0, 31], got [${lanes.join(",")}]`);
+    }
+    a(c);
+    b(c);
+    c.simd(SimdOp.i8x16_shuffle, ...lanes);
+  };
+/** Picks f32 lanes: 0-3 from `a`, 4-7 from `b`. */
+export const f32x4_shuffle = (a: Expr, b: Expr, lanes: readonly [number, number, number, number]): Expr =>
+  i8x16_shuffle(
+    a,
+    b,
+    lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+  );
+/** A constant vector of four f32. */
+export const f32x4_const =
+  (x: number, y = x, z = x, w = x): Expr =>
+  (c) => {
+    c.simd(SimdOp.v128_const, ...new Uint8Array(new Float32Array([x, y, z, w]).buffer));
+  };
+/** A constant vector of four i32. */
+export const i32x4_const =
+  (x: number, y = x, z = x, w = x): Expr =>
+  (c) => {
+    c.simd(SimdOp.v128_const, ...new Uint8Array(new Int32Array([x, y, z, w]).buffer));
   };
 
 // ---- module -----------------------------------------------------------------------------

@@ -10,9 +10,11 @@ export {
   createWasmKernels,
   createWasmKernelsSync,
   type Im2colGeometry,
+  type PoolGeometry,
   type Shape4,
   WasmKernels,
   type WasmKernelsOptions,
 } from "./kernels.js";
+export { WASM_BINARY, WASM_UNARY, type WasmBinaryOp, type WasmUnaryOp } from "./elementwise.js";
 export { compileKernelModule, compileKernelModuleSync, type KernelExports, kernelModuleBytes } from "./module.js";
 export type { WasmMemory, WasmModule } from "./wasm-api.js";

@@ -10,7 +10,9 @@ import { detectRelaxedSimd, detectRelaxedSimdSync, type SimdFlavour } from "./fe
 import { GemmParam, GemmSumParam, PANEL, TILE_ROWS } from "./gemm.js";
 import { Im2colParam } from "./im2col.js";
 import { JOB_BYTES } from "./job.js";
-import { compileKernelModule, compileKernelModuleSync, instantiate, instantiateSync, Kind, type KernelExports } from "./module.js";
+import { ElementwiseParam, WASM_BINARY, WASM_UNARY, type WasmBinaryOp, type WasmUnaryOp } from "./elementwise.js";
+import { compileKernelModule, compileKernelModuleSync, type ElementwiseExports, instantiate, instantiateSync, Kind, type KernelExports } from "./module.js";
+import { PoolParam } from "./pooling.js";
 import { JobRunner } from "./pool.js";
 import { cacheLines, Scratch } from "./scratch.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
@@ -45,6 +47,19 @@ export interface ConvGeometry extends Im2colGeometry {
 
 /** An NCHW tensor's shape, or a weight's [O, C/groups, kh, kw]. */
 export type Shape4 = readonly [number, number, number, number];
+
+/** Pooling geometry; `Pool2dParams` fits (ceil mode is already in the output shape). */
+export interface PoolGeometry {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+}
+
+/** Pooling jobs hand out planes in at most this many chunks. */
+const POOL_CHUNKS = 32;
+
+/** Elementwise jobs cut a run into this many chunks. */
+const ELEMENTWISE_CHUNKS = 16;
 
 /** Rows of A kept in L2 while all panels of B pass: about 128 KiB of A. */
 function rowBlockFor(K: number): number {
@@ -263,7 +278,7 @@ export class WasmKernels {
     /** The allocator of the memory the kernels run on. */
     readonly arena: Arena,
     /** The raw wasm exports, for callers that manage chunking themselves. */
-    readonly exports: KernelExports,
+    readonly exports: KernelExports & ElementwiseExports,
     module: WasmModule,
     options: WasmKernelsOptions,
   ) {
@@ -317,6 +332,8 @@ export class WasmKernels {
     C: number,
     ldc: number,
     beta: 0 | 1,
+    /** Read full panels of an untransposed B in place whatever M is (a long, thin B). */
+    directB = false,
   ): void {
     this.checkLive("sgemm");
     for (const [name, v] of [
@@ -338,7 +355,7 @@ export class WasmKernels {
     const mc = rowBlockFor(K);
     const tA = transA ? 1 : 0;
     const tB = transB ? 1 : 0;
-    const direct = !transB && M <= DIRECT_B_MAX_ROWS ? 1 : 0;
+    const direct = !transB && (directB || M <= DIRECT_B_MAX_ROWS) ? 1 : 0;
     const ex = this.exports;
     if (this.runner.threads === 1 || 2 * M * N * K < this.parallelMinFlops) {
       ex.pack_b(K, N, B, ldb, tB, direct, Bp, 0, panels);
@@ -446,9 +463,11 @@ export class WasmKernels {
     this.checkSpan("conv2d", "w", w, g.O * g.K, shapes);
     this.checkSpan("conv2d", "out", out, g.N * g.O * g.pixels, shapes);
     if (g.N === 0 || g.O === 0) return;
-    const colsBytes = cacheLines(g.pixels * g.Ktot * 4);
+    const packDirect = g.groups === 1 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0 && g.OW % PANEL === 0;
+    // packing straight from the image needs no cols
+    const colsBytes = packDirect ? 0 : cacheLines(g.pixels * g.Ktot * 4);
     const stride = cacheLines(colsBytes + Math.ceil(g.pixels / PANEL) * g.K * PANEL * 4);
-    this.runConv(Kind.convForward, g, x, w, out, stride, colsBytes, rowBlockFor(g.K));
+    this.runConv(Kind.convForward, g, x, w, out, stride, colsBytes, rowBlockFor(g.K), packDirect);
   }
 
   /**
@@ -492,6 +511,10 @@ export class WasmKernels {
       this.arena.f32view(dw, g.O * g.K).fill(0);
       return;
     }
+    if (g.groups === 1) {
+      this.weightGradientAsGemm(g, x, dy, dw, p);
+      return;
+    }
     const imageCols = g.pixels * g.Ktot * 4;
     const perGroup = Math.min(g.N, Math.max(1, Math.floor(WEIGHT_GRADIENT_COLS_BYTES / imageCols)));
     const cols = this.colsScratch.get(perGroup * imageCols);
@@ -532,8 +555,143 @@ export class WasmKernels {
     }
   }
 
+  /**
+   * Max pooling of NCHW f32 `x` into `y` ([N, C, OH, OW]) or, with `dx`, its gradient: dy at
+   * `y` is routed to each window's first maximum (NaN wins; padding never does) and windows
+   * that overlap add. Threads split the (n, c) planes.
+   */
+  maxPool2d(x: number, xShape: Shape4, y: number, yShape: Shape4, p: PoolGeometry, dx?: number): void {
+    const op = dx === undefined ? "maxPool2d" : "maxPool2dBackward";
+    this.checkLive(op);
+    const [N, C, H, W] = xShape;
+    const [, , OH, OW] = yShape;
+    const shapes = () => `(input [${xShape.join(",")}], output [${yShape.join(",")}])`;
+    this.checkSpan(op, "x", x, N * C * H * W, shapes);
+    this.checkSpan(op, dx === undefined ? "out" : "dy", y, N * C * OH * OW, shapes);
+    if (dx !== undefined) this.checkSpan(op, "dx", dx, N * C * H * W, shapes);
+    const planes = N * C;
+    if (planes === 0 || H * W === 0) return;
+    const [kh, kw] = p.kernel;
+    const [sh, sw] = p.stride;
+    const [ph, pw] = p.padding;
+    const fast = kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0 && H === 2 * OH && W === 2 * OW && OW % 4 === 0;
+    const params: number[] = [];
+    params[PoolParam.x] = x;
+    params[PoolParam.H] = H;
+    params[PoolParam.W] = W;
+    params[PoolParam.y] = y;
+    params[PoolParam.OH] = OH;
+    params[PoolParam.OW] = OW;
+    params[PoolParam.kh] = kh;
+    params[PoolParam.kw] = kw;
+    params[PoolParam.sh] = sh;
+    params[PoolParam.sw] = sw;
+    params[PoolParam.ph] = ph;
+    params[PoolParam.pw] = pw;
+    params[PoolParam.dx] = dx ?? 0;
+    params[PoolParam.planes] = planes;
+    // a window cell costs about what 8 GEMM flops do
+    const work = planes * OH * OW * kh * kw * 8;
+    const chunks = this.runner.threads === 1 || work < this.parallelMinFlops ? 1 : Math.min(planes, POOL_CHUNKS);
+    params[PoolParam.planesPerChunk] = Math.ceil(planes / chunks);
+    params[PoolParam.gradient] = dx === undefined ? 0 : 1;
+    params[PoolParam.fast] = fast ? 1 : 0;
+    this.runner.run(Kind.pool, Math.ceil(planes / params[PoolParam.planesPerChunk]!), params);
+  }
+
+  /** `out[i] = op(x[i])` over n contiguous floats (threads split long runs). */
+  unary(op: WasmUnaryOp, n: number, x: number, out: number): void {
+    this.checkLive(op);
+    const shapes = () => `(n=${n})`;
+    this.checkSpan(op, "x", x, n, shapes);
+    this.checkSpan(op, "out", out, n, shapes);
+    if (n === 0) return;
+    if (!this.splitsElementwise(n)) {
+      this.exports[`unary_${op}`](n, x, out);
+      return;
+    }
+    this.runElementwise(Kind.unary, WASM_UNARY.indexOf(op), n, x, 1, 0, 0, out);
+  }
+
+  /**
+   * `out[i] = a[i·sa] op b[i·sb]` over n floats, where a stride of 0 repeats one element
+   * (a broadcast scalar) and 1 walks a contiguous run.
+   */
+  binary(op: WasmBinaryOp, n: number, a: number, sa: 0 | 1, b: number, sb: 0 | 1, out: number): void {
+    this.checkLive(op);
+    const shapes = () => `(n=${n}, strides ${sa} and ${sb})`;
+    this.checkSpan(op, "a", a, sa === 0 ? 1 : n, shapes);
+    this.checkSpan(op, "b", b, sb === 0 ? 1 : n, shapes);
+    this.checkSpan(op, "out", out, n, shapes);
+    if (n === 0) return;
+    if (!this.splitsElementwise(n)) {
+      this.exports[`binary_${op}`](n, a, sa, b, sb, out);
+      return;
+    }
+    this.runElementwise(Kind.binary, WASM_BINARY.indexOf(op), n, a, sa, b, sb, out);
+  }
+
+  /** `out[r] = Σ_i x[r·n + i]` for `rows` contiguous rows of n floats (f64 across blocks). */
+  sumRows(rows: number, n: number, x: number, out: number): void {
+    this.checkLive("sum");
+    const shapes = () => `(rows=${rows}, n=${n})`;
+    this.checkSpan("sum", "x", x, rows * n, shapes);
+    this.checkSpan("sum", "out", out, rows, shapes);
+    this.exports.sum_rows(rows, n, x, out);
+  }
+
+  /** Whether a run of n elements is long enough to share between threads. */
+  private splitsElementwise(n: number): boolean {
+    // an element costs about what 4 GEMM flops do (a load, an op, a store)
+    return this.runner.threads > 1 && n * 4 >= this.parallelMinFlops && n >= 8;
+  }
+
+  private runElementwise(kind: number, op: number, n: number, a: number, sa: number, b: number, sb: number, out: number): void {
+    // chunks of whole vectors, a function of n alone
+    const perChunk = Math.max(4, Math.ceil(n / ELEMENTWISE_CHUNKS / 4) * 4);
+    const params: number[] = [];
+    params[ElementwiseParam.op] = op;
+    params[ElementwiseParam.n] = n;
+    params[ElementwiseParam.a] = a;
+    params[ElementwiseParam.sa] = sa;
+    params[ElementwiseParam.b] = b;
+    params[ElementwiseParam.sb] = sb;
+    params[ElementwiseParam.out] = out;
+    params[ElementwiseParam.perChunk] = perChunk;
+    this.runner.run(kind, Math.ceil(n / perChunk), params);
+  }
+
+  /**
+   * The weight gradient of an ungrouped convolution as a few long GEMMs: for a group of
+   * images, `dw (+)= dyᵀ_group · cols_group` with dyᵀ_group = [O, images·OH·OW] (dy's rows laid
+   * side by side) and cols_group their im2col. The reduction over images and pixels is then
+   * the GEMM's own k loop, thousands long, which both threads share by output tiles. Groups
+   * have a size set by the shapes alone, so the sum's order never depends on the threads.
+   */
+  private weightGradientAsGemm(g: ConvPlan, x: number, dy: number, dw: number, p: ConvGeometry): void {
+    const imageCols = g.pixels * g.K * 4;
+    const perGroup = Math.min(g.N, Math.max(1, Math.floor(WEIGHT_GRADIENT_COLS_BYTES / imageCols)));
+    const cols = this.colsScratch.get(perGroup * imageCols);
+    const dyT = this.threadScratch.get(g.O * perGroup * g.pixels * 4);
+    const imageBytes = g.C * g.H * g.W * 4;
+    const floats = new Float32Array(this.memory.buffer);
+    for (let n0 = 0; n0 < g.N; n0 += perGroup) {
+      const count = Math.min(perGroup, g.N - n0);
+      const k = count * g.pixels;
+      // dyᵀ_group[o, i·pixels + q] = dy[n0 + i, o, q]: whole rows of dy, moved
+      for (let i = 0; i < count; i++) {
+        for (let o = 0; o < g.O; o++) {
+          const src = (dy >> 2) + ((n0 + i) * g.O + o) * g.pixels;
+          floats.copyWithin((dyT >> 2) + o * k + i * g.pixels, src, src + g.pixels);
+        }
+      }
+      this.im2col(x + n0 * imageBytes, [count, g.C, g.H, g.W], [g.kh, g.kw], p, cols);
+      this.sgemm(g.O, g.K, k, dyT, k, false, cols, g.K, false, dw, g.K, n0 === 0 ? 0 : 1, true);
+    }
+  }
+
   /** Runs a convolution job (forward or input gradient) over all images. */
-  private runConv(kind: number, g: ConvPlan, X: number, Wt: number, Y: number, stride: number, packOffset: number, mc: number): void {
+  private runConv(kind: number, g: ConvPlan, X: number, Wt: number, Y: number, stride: number, packOffset: number, mc: number, packDirect = false): void {
     const perChunk = imagesPerChunk(g.N);
     const params: number[] = [X, ...g.geometry];
     params[ConvParam.Wt] = Wt;
@@ -547,6 +705,7 @@ export class WasmKernels {
     params[ConvParam.mc] = mc;
     params[ConvParam.images] = g.N;
     params[ConvParam.imagesPerChunk] = perChunk;
+    params[ConvParam.packDirect] = packDirect ? 1 : 0;
     this.runner.run(kind, Math.ceil(g.N / perChunk), params);
   }
 

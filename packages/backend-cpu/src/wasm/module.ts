@@ -5,15 +5,24 @@
  */
 import { createSharedMemory } from "./arena.js";
 import { emitConv } from "./conv.js";
+import { emitElementwise, type WasmBinaryOp, type WasmUnaryOp } from "./elementwise.js";
 import { ModuleBuilder } from "./emitter.js";
 import { detectRelaxedSimd, detectRelaxedSimdSync, type SimdFlavour } from "./features.js";
 import { emitGemm, PANEL } from "./gemm.js";
 import { emitIm2col } from "./im2col.js";
 import { emitRunJob } from "./job.js";
+import { emitPooling } from "./pooling.js";
 import { type WasmInstance, type WasmMemory, type WasmModule, wasmApi } from "./wasm-api.js";
 
 /** Job kinds, in the order `run_job` dispatches them. */
-export const Kind = { gemm: 0, im2col: 1, gemmSum: 2, convForward: 3, convBackwardInput: 4 } as const;
+export const Kind = { gemm: 0, im2col: 1, gemmSum: 2, convForward: 3, convBackwardInput: 4, pool: 5, unary: 6, binary: 7 } as const;
+
+/** `unary_<op>(n, x, out)`: n contiguous floats. */
+type UnaryKernel = (n: number, x: number, out: number) => void;
+/** `binary_<op>(n, a, sa, b, sb, out)`: strides sa, sb are 0 (scalar) or 1. */
+type BinaryKernel = (n: number, a: number, sa: number, b: number, sb: number, out: number) => void;
+/** `maxpool*(p0, p1, x, H, W, y, OH, OW, kh, kw, sh, sw, ph, pw, dx)`. */
+type PoolKernel = (...args: number[]) => void;
 
 /** The functions the kernel module exports (pointers are byte offsets into the memory). */
 export interface KernelExports {
@@ -74,7 +83,15 @@ export interface KernelExports {
     cols: number,
   ): void;
   run_job(job: number, thread: number): number;
+  sum_rows(rows: number, n: number, x: number, out: number): void;
+  maxpool: PoolKernel;
+  maxpool_grad: PoolKernel;
+  maxpool2x2: PoolKernel;
+  maxpool2x2_grad: PoolKernel;
 }
+
+/** The elementwise kernels by op, as `unary_<op>` / `binary_<op>` exports. */
+export type ElementwiseExports = { [K in `unary_${WasmUnaryOp}`]: UnaryKernel } & { [K in `binary_${WasmBinaryOp}`]: BinaryKernel };
 
 /** The binary kernel module for one SIMD flavour (importing a shared memory as env.memory). */
 export function kernelModuleBytes(flavour: SimdFlavour): Uint8Array {
@@ -83,8 +100,10 @@ export function kernelModuleBytes(flavour: SimdFlavour): Uint8Array {
   const { packB, gemmBlock, gemmChunk, gemmSumChunk } = emitGemm(mb, flavour);
   const { im2col, im2colChunk, col2im } = emitIm2col(mb);
   const { convForwardChunk, convBackwardInputChunk } = emitConv(mb, { packB, gemmBlock, im2col, col2im });
+  const { poolChunk } = emitPooling(mb);
+  const { unaryChunk, binaryChunk } = emitElementwise(mb);
   // the order of Kind
-  emitRunJob(mb, [gemmChunk, im2colChunk, gemmSumChunk, convForwardChunk, convBackwardInputChunk]);
+  emitRunJob(mb, [gemmChunk, im2colChunk, gemmSumChunk, convForwardChunk, convBackwardInputChunk, poolChunk, unaryChunk, binaryChunk]);
   return mb.toBytes();
 }
 
@@ -122,14 +141,14 @@ export async function compileKernelModule(flavour: SimdFlavour): Promise<WasmMod
 }
 
 /** An instance of the kernel module on `memory`. */
-export function instantiateSync(module: WasmModule, memory: WasmMemory): KernelExports {
-  return new wasmApi.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+export function instantiateSync(module: WasmModule, memory: WasmMemory): KernelExports & ElementwiseExports {
+  return new wasmApi.Instance(module, { env: { memory } }).exports as unknown as KernelExports & ElementwiseExports;
 }
 
 /** The same, asynchronously. */
-export async function instantiate(module: WasmModule, memory: WasmMemory): Promise<KernelExports> {
+export async function instantiate(module: WasmModule, memory: WasmMemory): Promise<KernelExports & ElementwiseExports> {
   const instance: WasmInstance = await wasmApi.instantiate(module, { env: { memory } });
-  return instance.exports as unknown as KernelExports;
+  return instance.exports as unknown as KernelExports & ElementwiseExports;
 }
 
 /**
@@ -139,7 +158,7 @@ export async function instantiate(module: WasmModule, memory: WasmMemory): Promi
  * (a first LeNet conv2 GEMM took 72 ms instead of 1.5). About 2 ms, once per process.
  * `ex` runs on a scratch memory of at least 4 pages.
  */
-function warmUp(ex: KernelExports): void {
+function warmUp(ex: KernelExports & ElementwiseExports): void {
   // A at 0, B at 64 KiB, packed B at 128 KiB, C at 192 KiB: up to 67×16×128 (all < 64 KiB)
   const [A, B, Bp, C] = [0, 1, 2, 3].map((i) => i * 65536) as [number, number, number, number];
   const K = 128;
@@ -156,5 +175,14 @@ function warmUp(ex: KernelExports): void {
     ex.gemm_block(0, M, 0, N / PANEL, N, K, A, transA ? M : K, transA, B, ldb, direct, Bp, C, N, i & 1, 64);
     ex.im2col(0, 2, A, 2, 12, 12, 5, 5, 1, 1, pad, pad, 1, 1, side, side, C);
     ex.col2im(A, 2, 12, 12, 5, 5, 1, 1, pad, pad, 1, 1, side, side, C);
+    // 8 planes of 16×16 pooled 2×2 (both kernels), then elementwise runs of 4096 floats
+    ex.maxpool2x2(0, 8, A, 16, 16, C, 8, 8, 2, 2, 2, 2, 0, 0, Bp);
+    ex.maxpool2x2_grad(0, 8, A, 16, 16, C, 8, 8, 2, 2, 2, 2, 0, 0, Bp);
+    ex.maxpool(0, 2, A, 16, 16, C, 8, 8, 3, 3, 2, 2, 1, 1, Bp);
+    ex.maxpool_grad(0, 2, A, 16, 16, C, 8, 8, 3, 3, 2, 2, 1, 1, Bp);
+    ex.unary_tanh(4096, A, C);
+    ex.unary_exp(4096, A, C);
+    for (const op of ["add", "sub", "mul"] as const) ex[`binary_${op}`](4096, A, 1, B, i & 1, C);
+    ex.sum_rows(4, 1024, A, C);
   }
 }

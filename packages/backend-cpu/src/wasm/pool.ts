@@ -53,13 +53,14 @@ for (;;) {
 `;
 
 /**
- * A threaded job whose caller, done with its own chunks, waited more than this share of the
- * job's time (and at least STALL_MIN_MS) for a worker has stalled: the worker was most likely
+ * A threaded job whose caller, done with its own chunks, waited longer than STALL_CHUNKS
+ * chunks' time (plus STALL_MIN_MS) for a worker has stalled: the worker was most likely
  * descheduled holding a chunk, as happens when other processes keep the cores busy. The next
  * SOLO_JOBS jobs then run on the caller alone (which changes no result), and the worker is
- * tried again after them. On an idle machine a caller waits at most about one chunk.
+ * tried again after them. On an idle machine a caller waits at most about one chunk, so the
+ * bound is in chunks: a job of a few long chunks (one thread gets one more) is no stall.
  */
-const STALL_SHARE = 0.25;
+const STALL_CHUNKS = 2;
 const STALL_MIN_MS = 0.2;
 const SOLO_JOBS = 16;
 
@@ -223,7 +224,9 @@ export class JobRunner {
       if (spins > 20_000) Atomics.wait(w, W.done, done, 10);
     }
     const end = performance.now();
-    if (end - waitStart > STALL_MIN_MS && end - waitStart > STALL_SHARE * (end - start)) {
+    // one chunk's time, as if the threads had shared the job evenly
+    const chunkMs = ((end - start) * this.threads) / chunks;
+    if (end - waitStart > STALL_MIN_MS + STALL_CHUNKS * chunkMs) {
       this.stats.stalls++;
       this.soloJobsLeft = SOLO_JOBS;
     }
