@@ -29,6 +29,18 @@ describe("kernel selection", () => {
     expect(backend.threads).toBe(1);
   });
 
+  test("the second thread joins a loop that never yields to the event loop", async () => {
+    const backend = createCpuBackend({ threads: 2 });
+    // a training loop whose reads resolve at once never lets the worker's "ready" message
+    // through; the worker's word in shared memory must be enough
+    const start = Date.now();
+    while (backend.threads < 2 && Date.now() - start < 10_000) {
+      /* spin without awaiting */
+    }
+    expect(backend.threads).toBe(2);
+    await backend.dispose();
+  });
+
   test("js on request: typed arrays and the reference kernels, nothing pooled", () => {
     const backend = createCpuBackend({ kernels: "js" });
     expect([backend.engine, backend.threads, backend.arena()]).toEqual(["js", 1, undefined]);

@@ -42,6 +42,8 @@ export const JobField = {
   stop: 128,
   /** Set by a worker whose kernel threw, so the caller stops waiting and reports it. */
   error: 132,
+  /** Workers that have instantiated the module and watch the work word (each adds 1). */
+  online: 136,
   /** Which kernel the chunks belong to (an index into the kinds given to {@link emitRunJob}). */
   kind: 192,
   /** Number of chunks of the job (at most {@link MAX_CHUNKS}). */

@@ -332,8 +332,6 @@ export class WasmKernels {
     C: number,
     ldc: number,
     beta: 0 | 1,
-    /** Read full panels of an untransposed B in place whatever M is (a long, thin B). */
-    directB = false,
   ): void {
     this.checkLive("sgemm");
     for (const [name, v] of [
@@ -355,7 +353,7 @@ export class WasmKernels {
     const mc = rowBlockFor(K);
     const tA = transA ? 1 : 0;
     const tB = transB ? 1 : 0;
-    const direct = !transB && (directB || M <= DIRECT_B_MAX_ROWS) ? 1 : 0;
+    const direct = !transB && M <= DIRECT_B_MAX_ROWS ? 1 : 0;
     const ex = this.exports;
     if (this.runner.threads === 1 || 2 * M * N * K < this.parallelMinFlops) {
       ex.pack_b(K, N, B, ldb, tB, direct, Bp, 0, panels);
@@ -511,10 +509,6 @@ export class WasmKernels {
       this.arena.f32view(dw, g.O * g.K).fill(0);
       return;
     }
-    if (g.groups === 1) {
-      this.weightGradientAsGemm(g, x, dy, dw, p);
-      return;
-    }
     const imageCols = g.pixels * g.Ktot * 4;
     const perGroup = Math.min(g.N, Math.max(1, Math.floor(WEIGHT_GRADIENT_COLS_BYTES / imageCols)));
     const cols = this.colsScratch.get(perGroup * imageCols);
@@ -659,35 +653,6 @@ export class WasmKernels {
     params[ElementwiseParam.out] = out;
     params[ElementwiseParam.perChunk] = perChunk;
     this.runner.run(kind, Math.ceil(n / perChunk), params);
-  }
-
-  /**
-   * The weight gradient of an ungrouped convolution as a few long GEMMs: for a group of
-   * images, `dw (+)= dyᵀ_group · cols_group` with dyᵀ_group = [O, images·OH·OW] (dy's rows laid
-   * side by side) and cols_group their im2col. The reduction over images and pixels is then
-   * the GEMM's own k loop, thousands long, which both threads share by output tiles. Groups
-   * have a size set by the shapes alone, so the sum's order never depends on the threads.
-   */
-  private weightGradientAsGemm(g: ConvPlan, x: number, dy: number, dw: number, p: ConvGeometry): void {
-    const imageCols = g.pixels * g.K * 4;
-    const perGroup = Math.min(g.N, Math.max(1, Math.floor(WEIGHT_GRADIENT_COLS_BYTES / imageCols)));
-    const cols = this.colsScratch.get(perGroup * imageCols);
-    const dyT = this.threadScratch.get(g.O * perGroup * g.pixels * 4);
-    const imageBytes = g.C * g.H * g.W * 4;
-    const floats = new Float32Array(this.memory.buffer);
-    for (let n0 = 0; n0 < g.N; n0 += perGroup) {
-      const count = Math.min(perGroup, g.N - n0);
-      const k = count * g.pixels;
-      // dyᵀ_group[o, i·pixels + q] = dy[n0 + i, o, q]: whole rows of dy, moved
-      for (let i = 0; i < count; i++) {
-        for (let o = 0; o < g.O; o++) {
-          const src = (dy >> 2) + ((n0 + i) * g.O + o) * g.pixels;
-          floats.copyWithin((dyT >> 2) + o * k + i * g.pixels, src, src + g.pixels);
-        }
-      }
-      this.im2col(x + n0 * imageBytes, [count, g.C, g.H, g.W], [g.kh, g.kw], p, cols);
-      this.sgemm(g.O, g.K, k, dyT, k, false, cols, g.K, false, dw, g.K, n0 === 0 ? 0 : 1, true);
-    }
   }
 
   /** Runs a convolution job (forward or input gradient) over all images. */

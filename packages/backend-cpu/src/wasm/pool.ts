@@ -8,7 +8,7 @@
  * the job take the time one thread needs, never longer.
  */
 import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
-import { importNodeBuiltin } from "./node.js";
+import { importNodeBuiltin, nodeBuiltin } from "./node.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
 /** Word indices (Int32Array) of the job fields used from JS. */
@@ -17,6 +17,7 @@ const W = {
   done: JobField.done / 4,
   stop: JobField.stop / 4,
   error: JobField.error / 4,
+  online: JobField.online / 4,
   kind: JobField.kind / 4,
   chunks: JobField.chunks / 4,
   params: JobField.params / 4,
@@ -32,6 +33,7 @@ const { module, memory, job, spin, thread } = workerData;
 const { run_job } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const w = new Int32Array(memory.buffer, job, ${JOB_BYTES / 4});
 let seen = -1;
+Atomics.add(w, ${W.online}, 1);
 parentPort.postMessage("ready");
 for (;;) {
   let v = Atomics.load(w, ${W.work});
@@ -61,8 +63,8 @@ for (;;) {
  * bound is in chunks: a job of a few long chunks (one thread gets one more) is no stall.
  */
 const STALL_CHUNKS = 2;
-const STALL_MIN_MS = 0.2;
-const SOLO_JOBS = 16;
+const STALL_MIN_MS = 1;
+const SOLO_JOBS = 8;
 
 /** The minimal view of a Node `Worker` this module needs (keeps `node:` types out of the API). */
 interface WorkerHandle {
@@ -88,8 +90,9 @@ export interface JobRunnerOptions {
  * Publishes jobs in a job descriptor and runs them with the caller and its workers.
  *
  * A runner starts with the caller alone and takes on workers as they come online
- * ({@link startWorkers}): a worker counts only once its "ready" message has been handled,
- * which happens between two JavaScript tasks, never during a job. Kernels split work so that
+ * ({@link startWorkers}): a worker counts once it has said so in the descriptor's `online`
+ * word, read at the start of each job, so it joins even while the caller never yields to the
+ * event loop (a training loop whose reads resolve at once). Kernels split work so that
  * results do not depend on the number of threads, so a worker joining changes no number.
  */
 export class JobRunner {
@@ -134,7 +137,9 @@ export class JobRunner {
    */
   async startWorkers(module: WasmModule, memory: WasmMemory, options: JobRunnerOptions): Promise<void> {
     if (options.workers <= 0) return;
-    const threads = await importNodeBuiltin<WorkerThreads>("node:worker_threads");
+    // synchronously where Node allows it, so the workers start now, not after the caller
+    // next yields to the event loop (a dynamic import settles only then)
+    const threads = nodeBuiltin<WorkerThreads>("node:worker_threads") ?? (await importNodeBuiltin<WorkerThreads>("node:worker_threads"));
     if (!threads || this.disposed) return;
     const ready: Promise<void>[] = [];
     for (let i = 0; i < options.workers; i++) {
@@ -166,7 +171,9 @@ export class JobRunner {
 
   /** Number of threads that run a job now: the caller plus the workers that are ready. */
   get threads(): number {
-    return 1 + this.online;
+    if (this.disposed) return 1;
+    // a worker's ready message may still be queued: its word in shared memory is not
+    return 1 + Math.max(this.online, Math.min(this.started.length, Atomics.load(this.words, W.online)));
   }
 
   /**
@@ -184,7 +191,7 @@ export class JobRunner {
     if (!(chunks >= 1 && chunks < CLOSED)) {
       throw new RangeError(`JobRunner.run: chunk count ${chunks} is outside [1, ${CLOSED - 1}]`);
     }
-    if (this.online === 0 || this.soloJobsLeft > 0) {
+    if (this.threads === 1 || this.soloJobsLeft > 0) {
       this.soloJobsLeft = Math.max(0, this.soloJobsLeft - 1);
       this.runSolo(kind, chunks, params);
       return;
