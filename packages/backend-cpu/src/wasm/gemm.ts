@@ -104,6 +104,8 @@ export const GemmSumParam = {
   scratchStride: 19,
   panelsPerChunk: 20,
   panelChunks: 21,
+  rowsPerChunk: 22,
+  rowChunks: 23,
 } as const;
 
 /** The GEMM functions added to a module. */
@@ -451,7 +453,7 @@ function emitGemmChunk(mb: ModuleBuilder, packB: FunctionBuilder, gemmBlock: Fun
 
 /**
  * `gemm_sum_chunk(job, chunk, thread)`: one chunk of a summed GEMM job (see
- * {@link GemmSumParam}). Chunks are (group, panel block) pairs, and each runs through the
+ * {@link GemmSumParam}). Chunks are (group, row block, panel block) triples, and each runs through the
  * batch in order, adding item n's product to C: every element of C is summed item by item,
  * and over k within an item, whichever thread owns it, so the split never changes a bit.
  * Panels of B_n that must be packed go to the thread's own scratch (B differs per item).
@@ -464,6 +466,8 @@ function emitGemmSumChunk(mb: ModuleBuilder, packB: FunctionBuilder, gemmBlock: 
   const group = c.local();
   const p0 = c.local();
   const p1 = c.local();
+  const i0 = c.local();
+  const i1 = c.local();
   const panels = c.local();
   const a = c.local();
   const b = c.local();
@@ -471,10 +475,18 @@ function emitGemmSumChunk(mb: ModuleBuilder, packB: FunctionBuilder, gemmBlock: 
   const Bp = c.local();
   const beta = c.local();
   const n = c.local();
+  const perGroup = c.local();
+  const inGroup = c.local();
 
-  c.set(group, i32_div_u(get(chunk), P(GemmSumParam.panelChunks)));
+  // chunk = (group · rowChunks + rowChunk) · panelChunks + panelChunk
+  c.set(perGroup, i32_mul(P(GemmSumParam.rowChunks), P(GemmSumParam.panelChunks)));
+  c.set(group, i32_div_u(get(chunk), get(perGroup)));
+  c.set(inGroup, i32_rem_u(get(chunk), get(perGroup)));
+  c.set(i0, i32_mul(i32_div_u(get(inGroup), P(GemmSumParam.panelChunks)), P(GemmSumParam.rowsPerChunk)));
+  c.set(i1, i32_add(get(i0), P(GemmSumParam.rowsPerChunk)));
+  c.set(i1, i32_min_s(get(i1), P(GemmSumParam.M)));
   c.set(panels, i32_shr_u(i32_add(P(GemmSumParam.N), i32(PANEL - 1)), i32(3)));
-  c.set(p0, i32_mul(i32_rem_u(get(chunk), P(GemmSumParam.panelChunks)), P(GemmSumParam.panelsPerChunk)));
+  c.set(p0, i32_mul(i32_rem_u(get(inGroup), P(GemmSumParam.panelChunks)), P(GemmSumParam.panelsPerChunk)));
   c.set(p1, i32_add(get(p0), P(GemmSumParam.panelsPerChunk)));
   c.set(p1, i32_min_s(get(p1), get(panels)));
   c.set(a, i32_add(P(GemmSumParam.A), i32_mul(get(group), P(GemmSumParam.sAg))));
@@ -487,8 +499,8 @@ function emitGemmSumChunk(mb: ModuleBuilder, packB: FunctionBuilder, gemmBlock: 
     c.call(packB, P(GemmSumParam.K), P(GemmSumParam.N), get(b), P(GemmSumParam.ldb), i32(0), P(GemmSumParam.direct), get(Bp), get(p0), get(p1));
     c.call(
       gemmBlock,
-      i32(0),
-      P(GemmSumParam.M),
+      get(i0),
+      get(i1),
       get(p0),
       get(p1),
       P(GemmSumParam.N),

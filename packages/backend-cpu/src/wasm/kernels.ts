@@ -58,6 +58,9 @@ export interface PoolGeometry {
 /** Pooling jobs hand out planes in at most this many chunks. */
 const POOL_CHUNKS = 32;
 
+/** Unary ops that evaluate a polynomial and a division per element. */
+const TRANSCENDENTAL: ReadonlySet<WasmUnaryOp> = new Set(["exp", "tanh", "sigmoid"]);
+
 /** Elementwise jobs cut a run into this many chunks. */
 const ELEMENTWISE_CHUNKS = 16;
 
@@ -84,7 +87,10 @@ const MAX_CHUNKS_PER_JOB = 64;
  */
 const CONV_CHUNKS = 64;
 
-/** Weight-gradient jobs cut the columns of dW into about this many chunks. */
+/**
+ * Weight-gradient jobs cut the columns of dW into at most this many blocks, and its rows too
+ * until there are about twice as many chunks (a small dW, conv1's 20×25, still splits).
+ */
 const WEIGHT_GRADIENT_CHUNKS = 16;
 
 /** The weight gradient im2cols this many bytes of images at a time (then sums their GEMMs). */
@@ -515,6 +521,9 @@ export class WasmKernels {
     const panels = Math.ceil(g.K / PANEL);
     const panelsPerChunk = Math.ceil(panels / WEIGHT_GRADIENT_CHUNKS);
     const panelChunks = Math.ceil(panels / panelsPerChunk);
+    const rowTiles = Math.ceil(g.Og / TILE_ROWS);
+    const rowsPerChunk = Math.ceil(rowTiles / Math.min(rowTiles, Math.ceil((2 * WEIGHT_GRADIENT_CHUNKS) / panelChunks))) * TILE_ROWS;
+    const rowChunks = Math.ceil(g.Og / rowsPerChunk);
     const stride = cacheLines(panels * g.pixels * PANEL * 4);
     const scratch = this.threadScratch.get(stride * this.maxThreads);
     const params: number[] = [];
@@ -531,12 +540,16 @@ export class WasmKernels {
     params[GemmSumParam.C] = dw;
     params[GemmSumParam.ldc] = g.K;
     params[GemmSumParam.sCg] = g.Og * g.K * 4;
-    params[GemmSumParam.direct] = g.Og <= DIRECT_B_MAX_ROWS ? 1 : 0;
+    // B_n is one image's cols: a few hundred rows, which stay in L2 while every row tile of
+    // dW passes, so full panels are read in place (packing them measured 4% slower)
+    params[GemmSumParam.direct] = 1;
     params[GemmSumParam.mc] = rowBlockFor(g.pixels);
     params[GemmSumParam.scratch] = scratch;
     params[GemmSumParam.scratchStride] = stride;
     params[GemmSumParam.panelsPerChunk] = panelsPerChunk;
     params[GemmSumParam.panelChunks] = panelChunks;
+    params[GemmSumParam.rowsPerChunk] = rowsPerChunk;
+    params[GemmSumParam.rowChunks] = rowChunks;
     const imageBytes = g.C * g.H * g.W * 4;
     for (let n0 = 0; n0 < g.N; n0 += perGroup) {
       const count = Math.min(perGroup, g.N - n0);
@@ -545,7 +558,7 @@ export class WasmKernels {
       params[GemmSumParam.batch] = count;
       // the first images overwrite dw, later ones add to it
       params[GemmSumParam.beta0] = n0 === 0 ? 0 : 1;
-      this.runner.run(Kind.gemmSum, g.groups * panelChunks, params);
+      this.runner.run(Kind.gemmSum, g.groups * rowChunks * panelChunks, params);
     }
   }
 
@@ -600,7 +613,7 @@ export class WasmKernels {
     this.checkSpan(op, "x", x, n, shapes);
     this.checkSpan(op, "out", out, n, shapes);
     if (n === 0) return;
-    if (!this.splitsElementwise(n)) {
+    if (!this.splitsElementwise(n, TRANSCENDENTAL.has(op) ? 40 : 4)) {
       this.exports[`unary_${op}`](n, x, out);
       return;
     }
@@ -618,7 +631,7 @@ export class WasmKernels {
     this.checkSpan(op, "b", b, sb === 0 ? 1 : n, shapes);
     this.checkSpan(op, "out", out, n, shapes);
     if (n === 0) return;
-    if (!this.splitsElementwise(n)) {
+    if (!this.splitsElementwise(n, 4)) {
       this.exports[`binary_${op}`](n, a, sa, b, sb, out);
       return;
     }
@@ -634,10 +647,12 @@ export class WasmKernels {
     this.exports.sum_rows(rows, n, x, out);
   }
 
-  /** Whether a run of n elements is long enough to share between threads. */
-  private splitsElementwise(n: number): boolean {
-    // an element costs about what 4 GEMM flops do (a load, an op, a store)
-    return this.runner.threads > 1 && n * 4 >= this.parallelMinFlops && n >= 8;
+  /**
+   * Whether a run of n elements is long enough to share between threads; an element costs
+   * about what `flops` GEMM flops do (4 for a load, an op and a store; ~40 for exp or tanh).
+   */
+  private splitsElementwise(n: number, flops: number): boolean {
+    return this.runner.threads > 1 && n * flops >= this.parallelMinFlops && n >= 8;
   }
 
   private runElementwise(kind: number, op: number, n: number, a: number, sa: number, b: number, sb: number, out: number): void {

@@ -24,9 +24,8 @@ export interface LeNet5Options {
 }
 
 /**
- * LeNet-5 as the tutorial builds it: conv 5x5 → max-pool 2x2 → tanh (x2), then a tanh hidden
- * layer and a softmax layer. Adding the conv bias before pooling equals the tutorial's adding
- * it after (max commutes with a per-channel constant). `forward` returns logits; apply
+ * LeNet-5 as the tutorial builds it: conv 5x5 → max-pool 2x2 → + bias → tanh (x2), then a tanh
+ * hidden layer and a softmax layer. `forward` returns logits; apply
  * `crossEntropyLoss` or `logSoftmax`. Parameter names (conv1/conv2/fc1/fc2 .weight/.bias) and
  * layouts match the PyTorch module in docs/pytorch-interop.md.
  */
@@ -73,9 +72,15 @@ export class LeNet5 extends Module {
   /** Logits [N, classes] for images [N, C, H, W]. */
   forward(x: Tensor): Tensor {
     const pool = { kernelSize: this.config.poolSize };
+    // The tutorial's order: convolve, pool, then add the bias. Max pooling commutes with a
+    // per-channel constant, so this is conv2d's bias, added to a quarter of the values.
+    const layer = (conv: Conv2d, h: Tensor) => {
+      const pooled = T.maxPool2d(T.conv2d(h, conv.weight, conv.options), pool);
+      return T.tanh(conv.bias ? T.add(pooled, T.reshape(conv.bias, [1, conv.outChannels, 1, 1])) : pooled);
+    };
     return T.tidy(() => {
-      const h0 = T.tanh(T.maxPool2d(this.conv1.forward(x), pool));
-      const h1 = T.tanh(T.maxPool2d(this.conv2.forward(h0), pool));
+      const h0 = layer(this.conv1, x);
+      const h1 = layer(this.conv2, h0);
       const h2 = T.tanh(this.fc1.forward(T.flatten(h1, 1)));
       return this.fc2.forward(h2);
     });
