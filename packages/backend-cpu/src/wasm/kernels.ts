@@ -6,6 +6,7 @@
  */
 import { Arena, createSharedMemory } from "./arena.js";
 import { ConvParam } from "./conv.js";
+import { DIRECT_WEIGHT_MAX_KW, DirectWeightParam } from "./conv-weight-direct.js";
 import { detectRelaxedSimd, detectRelaxedSimdSync, type SimdFlavour } from "./features.js";
 import { GemmParam, GemmSumParam, PANEL, TILE_ROWS } from "./gemm.js";
 import { Im2colParam } from "./im2col.js";
@@ -127,6 +128,21 @@ function planGemm(M: number, N: number, K: number, threads: number): GemmPlan {
     rowChunks: Math.ceil(M / rowsPerChunk),
     panelChunks: Math.ceil(panels / panelsPerChunk),
   };
+}
+
+/** The direct weight gradient splits the filters into at most this many chunks. */
+const DIRECT_WEIGHT_CHUNKS = 16;
+
+/**
+ * Filters up to this many weights (C·kh·kw) get the direct weight gradient: as a GEMM their
+ * dW has too few columns to fill the tiles, and the im2col costs more than the arithmetic.
+ */
+const DIRECT_WEIGHT_MAX_K = 64;
+
+/** Whether a convolution's weight gradient runs the direct kernel. */
+function directWeightGradient(g: ConvPlan): boolean {
+  const plain = g.groups === 1 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0;
+  return plain && g.K <= DIRECT_WEIGHT_MAX_K && g.kw <= DIRECT_WEIGHT_MAX_KW && g.OW % 4 === 0;
 }
 
 /** A convolution's sizes, checked. */
@@ -515,6 +531,10 @@ export class WasmKernels {
       this.arena.f32view(dw, g.O * g.K).fill(0);
       return;
     }
+    if (directWeightGradient(g)) {
+      this.directWeightGradient(g, x, dy, dw);
+      return;
+    }
     const imageCols = g.pixels * g.Ktot * 4;
     const perGroup = Math.min(g.N, Math.max(1, Math.floor(WEIGHT_GRADIENT_COLS_BYTES / imageCols)));
     const cols = this.colsScratch.get(perGroup * imageCols);
@@ -668,6 +688,29 @@ export class WasmKernels {
     params[ElementwiseParam.out] = out;
     params[ElementwiseParam.perChunk] = perChunk;
     this.runner.run(kind, Math.ceil(n / perChunk), params);
+  }
+
+  /** The weight gradient without im2col (see conv-weight-direct.ts); threads split the filters. */
+  private directWeightGradient(g: ConvPlan, x: number, dy: number, dw: number): void {
+    const perChunk = Math.ceil(g.O / Math.min(g.O, DIRECT_WEIGHT_CHUNKS));
+    const stride = cacheLines(perChunk * g.K * 16);
+    const params: number[] = [];
+    params[DirectWeightParam.x] = x;
+    params[DirectWeightParam.dy] = dy;
+    params[DirectWeightParam.dw] = dw;
+    params[DirectWeightParam.N] = g.N;
+    params[DirectWeightParam.C] = g.C;
+    params[DirectWeightParam.H] = g.H;
+    params[DirectWeightParam.W] = g.W;
+    params[DirectWeightParam.O] = g.O;
+    params[DirectWeightParam.kh] = g.kh;
+    params[DirectWeightParam.kw] = g.kw;
+    params[DirectWeightParam.OH] = g.OH;
+    params[DirectWeightParam.OW] = g.OW;
+    params[DirectWeightParam.scratch] = this.threadScratch.get(stride * this.maxThreads);
+    params[DirectWeightParam.scratchStride] = stride;
+    params[DirectWeightParam.channelsPerChunk] = perChunk;
+    this.runner.run(Kind.convWeightDirect, Math.ceil(g.O / perChunk), params);
   }
 
   /** Runs a convolution job (forward or input gradient) over all images. */

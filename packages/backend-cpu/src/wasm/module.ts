@@ -5,6 +5,7 @@
  */
 import { createSharedMemory } from "./arena.js";
 import { emitConv } from "./conv.js";
+import { emitDirectWeightGradient } from "./conv-weight-direct.js";
 import { emitElementwise, type WasmBinaryOp, type WasmUnaryOp } from "./elementwise.js";
 import { ModuleBuilder } from "./emitter.js";
 import { detectRelaxedSimd, detectRelaxedSimdSync, type SimdFlavour } from "./features.js";
@@ -15,7 +16,7 @@ import { emitPooling } from "./pooling.js";
 import { type WasmInstance, type WasmMemory, type WasmModule, wasmApi } from "./wasm-api.js";
 
 /** Job kinds, in the order `run_job` dispatches them. */
-export const Kind = { gemm: 0, im2col: 1, gemmSum: 2, convForward: 3, convBackwardInput: 4, pool: 5, unary: 6, binary: 7 } as const;
+export const Kind = { gemm: 0, im2col: 1, gemmSum: 2, convForward: 3, convBackwardInput: 4, pool: 5, unary: 6, binary: 7, convWeightDirect: 8 } as const;
 
 /** `unary_<op>(n, x, out)`: n contiguous floats. */
 type UnaryKernel = (n: number, x: number, out: number) => void;
@@ -102,8 +103,9 @@ export function kernelModuleBytes(flavour: SimdFlavour): Uint8Array {
   const { convForwardChunk, convBackwardInputChunk } = emitConv(mb, { packB, gemmBlock, im2col, col2im });
   const { poolChunk } = emitPooling(mb);
   const { unaryChunk, binaryChunk } = emitElementwise(mb);
+  const directWeightChunk = emitDirectWeightGradient(mb, flavour);
   // the order of Kind
-  emitRunJob(mb, [gemmChunk, im2colChunk, gemmSumChunk, convForwardChunk, convBackwardInputChunk, poolChunk, unaryChunk, binaryChunk]);
+  emitRunJob(mb, [gemmChunk, im2colChunk, gemmSumChunk, convForwardChunk, convBackwardInputChunk, poolChunk, unaryChunk, binaryChunk, directWeightChunk]);
   return mb.toBytes();
 }
 
