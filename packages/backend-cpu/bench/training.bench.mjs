@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
  * LeNet-5 training and inference throughput of the CPU backend for each kernel set and
- * thread count, and (with --ops) milliseconds per call of LeNet's ops.
+ * thread count, the shared memory each configuration grew to, the process's peak RSS, and (with
+ * --ops) milliseconds per call of LeNet's ops.
  *
  *   node packages/backend-cpu/bench/training.bench.mjs [--threads 1,2] [--batches 20,500]
  *       [--seconds 2] [--reps 3] [--js] [--ops]
  *
  * Runs on the built packages (`pnpm --filter @tessera/backend-cpu bench` builds this one;
  * @tessera/tensor and @tessera/autograd must be built too). The net is LeNet-5 as @tessera/nn
- * builds it (conv 5x5 → +b → max-pool → tanh, twice; dense 800→500 tanh; dense 500→10;
+ * builds it (conv 5x5 → max-pool → +b → tanh, twice; dense 800→500 tanh; dense 500→10;
  * cross-entropy; SGD lr 0.1), written with tensor ops so it needs no other package, on random
  * images (throughput does not depend on the data). Images/s: median of --reps timed runs of
  * about --seconds each, after warm-up steps; each run ends with a read of the last loss.
@@ -56,9 +57,9 @@ function lenet(rng) {
 /** Logits [N, 10] of images [N, 1, 28, 28]. */
 function forward(p, x) {
   return T.tidy(() => {
-    const conv = (h, w, b) => T.add(T.conv2d(h, w), T.reshape(b, [1, b.shape[0], 1, 1]));
-    const h0 = T.tanh(T.maxPool2d(conv(x, p.w1, p.b1), { kernelSize: 2 }));
-    const h1 = T.tanh(T.maxPool2d(conv(h0, p.w2, p.b2), { kernelSize: 2 }));
+    const layer = (h, w, b) => T.tanh(T.add(T.maxPool2d(T.conv2d(h, w), { kernelSize: 2 }), T.reshape(b, [1, b.shape[0], 1, 1])));
+    const h0 = layer(x, p.w1, p.b1);
+    const h1 = layer(h0, p.w2, p.b2);
     const h2 = T.tanh(T.add(T.matmul(T.flatten(h1, 1), T.transpose(p.w3)), p.b3));
     return T.add(T.matmul(h2, T.transpose(p.w4)), p.b4);
   });
@@ -186,6 +187,9 @@ for (const c of configs) {
     row["infer B=500"] = await imagesPerSecond(500, () => noGrad(() => T.tidy(() => T.argmax(forward(p, x), 1))));
     T.dispose([x, Object.values(p)]);
   }
+  // the shared memory's high-water mark: tensors, pooled blocks and the kernels' scratch
+  const arena = backend.arena();
+  if (arena) row["memory MB"] = (arena.capacity / 2 ** 20).toFixed(0);
   const stats = backend.kernelStats();
   // jobs the worker shared / jobs the caller ran alone after a stall (other processes busy)
   if (stats && backend.threads > 1) row["shared / solo jobs"] = `${stats.jobs} / ${stats.soloJobs}`;
@@ -196,6 +200,7 @@ for (const c of configs) {
 const columns = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => k !== "label")))];
 console.log(`| kernels | ${columns.join(" | ")} |\n|---|${columns.map(() => "---:").join("|")}|`);
 for (const r of rows) console.log(`| ${r.label} | ${columns.map((k) => r[k] ?? "").join(" | ")} |`);
+console.log(`peak RSS of the process: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
 if (opRows.length > 0) {
   const names = Object.keys(opRows[0]).filter((k) => k !== "label");
   console.log(`\nms per call | ${names.join(" | ")} |\n|---|${names.map(() => "---:").join("|")}|`);

@@ -61,6 +61,84 @@ async function train(options: CpuBackendOptions, steps: number) {
   }
 }
 
+/**
+ * LeNet-5 itself (28x28 → conv 5x5 ×20 → pool → +b → tanh → conv 5x5 ×50 → pool → +b → tanh →
+ * 800 → 500 tanh → 10), SGD on a fixed random batch: every kernel of a real training step,
+ * the 2x2 SIMD pooling and the direct conv1 weight gradient included. Losses and weight bits.
+ */
+async function trainLeNet(options: CpuBackendOptions, steps: number) {
+  const backend: CpuBackend = createCpuBackend(options);
+  await backend.ready();
+  const name = `lenet-${options.threads ?? "auto"}`;
+  T.registerBackend(name, () => backend, -100);
+  await T.setBackend(name);
+  try {
+    const rng = new T.RandomState(7);
+    const batch = 16;
+    const u = (shape: number[], bound: number) =>
+      T.tensor(
+        rng.uniform(
+          -bound,
+          bound,
+          shape.reduce((a, b) => a * b, 1),
+        ),
+        { shape },
+      );
+    const x = T.tensor(rng.uniform(0, 1, batch * 784), { shape: [batch, 1, 28, 28] });
+    const y = T.tensor(Int32Array.from({ length: batch }, (_, i) => (i * 3) % 10));
+    const params = [
+      u([20, 1, 5, 5], 0.35),
+      T.zeros([20]),
+      u([50, 20, 5, 5], 0.08),
+      T.zeros([50]),
+      u([500, 800], 0.07),
+      T.zeros([500]),
+      u([10, 500], 0.05),
+      T.zeros([10]),
+    ];
+    for (const p of params) p.requiresGrad = true;
+    const [w1, b1, w2, b2, w3, b3, w4, b4] = params as [T.Tensor, T.Tensor, T.Tensor, T.Tensor, T.Tensor, T.Tensor, T.Tensor, T.Tensor];
+    const layer = (h: T.Tensor, w: T.Tensor, b: T.Tensor) =>
+      T.tanh(T.add(T.maxPool2d(T.conv2d(h, w), { kernelSize: 2 }), T.reshape(b, [1, b.shape[0]!, 1, 1])));
+    const losses: number[] = [];
+    for (let step = 0; step < steps; step++) {
+      const loss = T.tidy(() => {
+        const h = T.flatten(layer(layer(x, w1, b1), w2, b2), 1);
+        const logits = T.add(T.matmul(T.tanh(T.add(T.matmul(h, T.transpose(w3)), b3)), T.transpose(w4)), b4);
+        const loss = T.neg(T.mean(T.sum(T.mul(T.logSoftmax(logits), T.oneHot(y, 10)), 1)));
+        loss.backward();
+        noGrad(() => {
+          for (const p of params) {
+            p.assign(T.sub(p, T.mul(p.grad!, 0.1)));
+            p.grad!.dispose();
+            p.grad = null;
+          }
+        });
+        return loss;
+      });
+      losses.push((await loss.data())[0]!);
+      loss.dispose();
+    }
+    const weights = await Promise.all(params.map(async (p) => Array.from(new Uint32Array((await p.data()).buffer))));
+    T.dispose([x, y, params]);
+    return { threads: backend.threads, stats: backend.kernelStats(), losses, weights };
+  } finally {
+    await T.removeBackend(name);
+  }
+}
+
+describe("training LeNet-5", () => {
+  test("1 and 2 threads give bit-identical losses and weights", async () => {
+    const one = await trainLeNet({ threads: 1 }, 4);
+    const two = await trainLeNet({ threads: 2, parallelMinFlops: 0 }, 4);
+    expect([one.threads, two.threads]).toEqual([1, 2]);
+    expect(two.stats!.chunks).toBeGreaterThan(two.stats!.callerChunks);
+    expect(one.losses[3]!).toBeLessThan(one.losses[0]!);
+    expect(two.losses).toEqual(one.losses);
+    expect(two.weights).toEqual(one.weights);
+  });
+});
+
 describe("training a small conv net", () => {
   test("1 and 2 threads give bit-identical losses and weights, close to the TypeScript kernels'", async () => {
     const one = await train({ threads: 1 }, 6);

@@ -27,7 +27,7 @@ import {
   i32,
   i32_add,
   i32_eq,
-  i32_lt_s,
+  i32_lt_u,
   i32_min_s,
   i32_mul,
   i32_shl,
@@ -95,7 +95,7 @@ function emitPlaneKernel(mb: ModuleBuilder, kw: number, flavour: SimdFlavour): F
     c.set(xp, get(x));
     c.set(end, i32_add(get(dy), i32_shl(get(vectors), i32(4))));
     // dy's rows are adjacent, so dy runs on through the plane
-    c.while(i32_lt_s(get(dy), get(end)), () => {
+    c.while(i32_lt_u(get(dy), get(end)), () => {
       c.set(d, v128_load(get(dy)));
       for (let j = 0; j < kw; j++) {
         c.set(xv, v128_load(get(xp), 4 * j));
@@ -134,7 +134,7 @@ function emitChunk(mb: ModuleBuilder, kernels: readonly FunctionBuilder[]): Func
   c.set(acc, i32_add(P("scratch"), i32_mul(get(thread), P("scratchStride"))));
   c.set(accEnd, i32_add(get(acc), i32_shl(get(weights), i32(4))));
   c.set(p, get(acc));
-  c.while(i32_lt_s(get(p), get(accEnd)), () => {
+  c.while(i32_lt_u(get(p), get(accEnd)), () => {
     c.store("v128", get(p), f32x4_const(0));
     c.set(p, i32_add(get(p), i32(16)));
   });
@@ -170,7 +170,7 @@ function emitChunk(mb: ModuleBuilder, kernels: readonly FunctionBuilder[]): Func
   // dw[o0..o1) = the lanes of each accumulator, added in order
   c.set(p, get(acc));
   c.set(xRow, i32_add(P("dw"), i32_shl(i32_mul(get(o0), get(perFilter)), i32(2))));
-  c.while(i32_lt_s(get(p), get(accEnd)), () => {
+  c.while(i32_lt_u(get(p), get(accEnd)), () => {
     c.set(v, v128_load(get(p)));
     c.set(
       sum,

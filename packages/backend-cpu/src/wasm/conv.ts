@@ -85,7 +85,7 @@ export function emitConv(mb: ModuleBuilder, deps: ConvDependencies): ConvFunctio
   const packPanels = emitPackConvPanels(mb);
   return {
     convForwardChunk: emitConvChunk(mb, "conv_forward_chunk", deps, "forward", packPanels),
-    convBackwardInputChunk: emitConvChunk(mb, "conv_backward_input_chunk", deps, "backwardInput", packPanels),
+    convBackwardInputChunk: emitConvChunk(mb, "conv_backward_input_chunk", deps, "backwardInput"),
   };
 }
 
@@ -97,7 +97,7 @@ export function emitConv(mb: ModuleBuilder, deps: ConvDependencies): ConvFunctio
  * the image: two vector copies per k. Same values in the same places as im2col + pack_b.
  */
 function emitPackConvPanels(mb: ModuleBuilder): FunctionBuilder {
-  const fn = mb.function("pack_conv_panels", new Array<ValType>(9).fill(I));
+  const fn = mb.function("pack_conv_panels", new Array<ValType>(9).fill(I), [], { export: false });
   const [image, C, H, W, kh, kw, OH, OW, out] = fn.params;
   const c = fn.body;
   const oh = c.local();
@@ -140,7 +140,7 @@ function emitConvChunk(
   name: string,
   deps: ConvDependencies,
   direction: "forward" | "backwardInput",
-  packPanels: FunctionBuilder,
+  packPanels?: FunctionBuilder,
 ): FunctionBuilder {
   const fn = mb.function(name, [I, I, I], [], { export: false });
   const [jobPtr, chunk, thread] = fn.params;
@@ -185,7 +185,7 @@ function emitConvChunk(
     if (direction === "forward") {
       c.if(
         P("packDirect"),
-        () => c.call(packPanels, get(image), P("C"), P("H"), P("W"), P("kh"), P("kw"), P("OH"), P("OW"), get(packed)),
+        () => c.call(packPanels!, get(image), P("C"), P("H"), P("W"), P("kh"), P("kw"), P("OH"), P("OW"), get(packed)),
         () => c.call(deps.im2col, i32(0), i32(1), get(image), ...GEOMETRY.map((s) => P(s)), get(cols)),
       );
       c.for(g, i32(0), P("groups"), 1, () => {

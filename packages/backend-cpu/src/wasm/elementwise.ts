@@ -5,14 +5,15 @@
  * over every activation and parameter; in JavaScript those loops cost as much as the
  * convolutions. Here each op is a SIMD loop over runs of elements:
  *
- * - `unary_<op>(n, x, out)`: out[i] = op(x[i]) over n contiguous floats;
- * - `binary_<op>(n, a, sa, b, sb, out)`: out[i] = a[i·sa] op b[i·sb], with each stride 0
- *   (a broadcast scalar) or 1;
- * - `sum_rows(rows, n, x, out)`: out[r] = Σ x[r·n + i], in f32 vectors over blocks of 256
+ * - `unary_<op>(n, x, sx, out)`: out[i] = op(x[i·sx]), n floats into a contiguous out;
+ * - `binary_<op>(n, a, sa, b, sb, out)`: out[i] = a[i·sa] op b[i·sb]; strides 0 (a broadcast
+ *   scalar) and 1 run as vectors, any others one element at a time;
+ * - `sum_rows(rows, n, x, out)`: out[r] = Σ x[r·n + i], in f32 vectors over blocks of 64
  *   elements whose partial sums are added in f64, so long rows keep their precision.
  *
- * The last n mod 4 elements go through the same vector code one lane at a time, so every
- * element's result is the same whichever part of a run (or which thread) computes it.
+ * The last n mod 4 elements, and strided elements, go through the same vector code one lane at
+ * a time, so every element's result is the same whichever part of a run, which view, or which
+ * thread computes it. Address comparisons are unsigned: the memory may grow past 2 GiB.
  * Unary and binary ops over long runs also exist as job chunks, so two threads can share
  * them (chunks are ranges of elements: any split gives the same bits).
  */
@@ -42,13 +43,14 @@ import {
   i32_add,
   i32_and,
   i32_eq,
-  i32_lt_s,
+  i32_lt_u,
   i32_min_s,
   i32_mul,
   i32_shl,
   i32_sub,
   type Local,
   type ModuleBuilder,
+  select,
   v128_bitselect,
   v128_load,
   v128_load32_splat,
@@ -132,34 +134,67 @@ function runs(c: Code, n: Local, vector: (offset: Expr) => void, lane: (offset: 
   const end = c.local();
   c.set(end, i32_shl(i32_sub(get(n), i32_and(get(n), i32(3))), i32(2)));
   c.set(i, i32(0));
-  c.while(i32_lt_s(get(i), get(end)), () => {
+  c.while(i32_lt_u(get(i), get(end)), () => {
     vector(get(i));
     c.set(i, i32_add(get(i), i32(16)));
   });
   c.set(end, i32_shl(get(n), i32(2)));
-  c.while(i32_lt_s(get(i), get(end)), () => {
+  c.while(i32_lt_u(get(i), get(end)), () => {
     lane(get(i));
     c.set(i, i32_add(get(i), i32(4)));
   });
 }
 
+/**
+ * One element at a time with any element strides (signed, in elements): the same vector code
+ * on a splatted lane, so a strided view gets exactly the bits a contiguous one does.
+ */
+function strided(c: Code, n: Local, operands: ReadonlyArray<[Local, Local]>, out: Local, lane: (values: Expr[]) => Expr): void {
+  const i = c.local();
+  const ptrs = operands.map(() => c.local());
+  const steps = operands.map(() => c.local());
+  operands.forEach(([base, stride], k) => {
+    c.set(ptrs[k]!, get(base));
+    c.set(steps[k]!, i32_shl(get(stride), i32(2)));
+  });
+  const dst = c.local();
+  c.set(dst, get(out));
+  c.for(i, i32(0), get(n), 1, () => {
+    c.store("f32", get(dst), f32x4_extract_lane(lane(ptrs.map((p) => v128_load32_splat(get(p)))), 0));
+    ptrs.forEach((p, k) => c.set(p, i32_add(get(p), get(steps[k]!))));
+    c.set(dst, i32_add(get(dst), i32(4)));
+  });
+}
+
+/** Whether an element stride is 0 or 1 (the vector patterns); negative strides are not. */
+const unitOrZero = (stride: Local): Expr => i32_lt_u(get(stride), i32(2));
+
 function emitUnary(mb: ModuleBuilder, op: WasmUnaryOp): FunctionBuilder {
-  const fn = mb.function(`unary_${op}`, [I, I, I]);
-  const [n, x, out] = fn.params;
+  const fn = mb.function(`unary_${op}`, [I, I, I, I]);
+  const [n, x, sx, out] = fn.params;
   const c = fn.body;
   const t = new VectorTemps(c);
   const y = c.local(V);
-  runs(
-    c,
-    n,
-    (at) => {
-      UNARY_BODY[op](c, y, v128_load(i32_add(get(x), at)), t);
-      c.store("v128", i32_add(get(out), at), get(y));
-    },
-    (at) => {
-      UNARY_BODY[op](c, y, v128_load32_splat(i32_add(get(x), at)), t);
-      c.store("f32", i32_add(get(out), at), f32x4_extract_lane(get(y), 0));
-    },
+  c.if(
+    i32_eq(get(sx), i32(1)),
+    () =>
+      runs(
+        c,
+        n,
+        (at) => {
+          UNARY_BODY[op](c, y, v128_load(i32_add(get(x), at)), t);
+          c.store("v128", i32_add(get(out), at), get(y));
+        },
+        (at) => {
+          UNARY_BODY[op](c, y, v128_load32_splat(i32_add(get(x), at)), t);
+          c.store("f32", i32_add(get(out), at), f32x4_extract_lane(get(y), 0));
+        },
+      ),
+    () =>
+      strided(c, n, [[x, sx]], out, ([v]) => (cc) => {
+        UNARY_BODY[op](cc, y, v!, t);
+        get(y)(cc);
+      }),
   );
   return fn;
 }
@@ -185,25 +220,40 @@ function emitBinary(mb: ModuleBuilder, op: WasmBinaryOp): FunctionBuilder {
     );
   };
   c.if(
-    get(sa),
+    i32_and(unitOrZero(sa), unitOrZero(sb)),
     () =>
       c.if(
-        get(sb),
-        () => loop(false, false),
-        () => loop(false, true),
+        get(sa),
+        () =>
+          c.if(
+            get(sb),
+            () => loop(false, false),
+            () => loop(false, true),
+          ),
+        () =>
+          c.if(
+            get(sb),
+            () => loop(true, false),
+            () => loop(true, true),
+          ),
       ),
     () =>
-      c.if(
-        get(sb),
-        () => loop(true, false),
-        () => loop(true, true),
+      strided(
+        c,
+        n,
+        [
+          [a, sa],
+          [b, sb],
+        ],
+        out,
+        ([x, y]) => f(x!, y!),
       ),
   );
   return fn;
 }
 
 /** Elements per block of `sum_rows` whose f32 partial sums are carried in f64. */
-const SUM_BLOCK = 256;
+const SUM_BLOCK = 64;
 
 function emitSumRows(mb: ModuleBuilder): FunctionBuilder {
   const fn = mb.function("sum_rows", [I, I, I, I]);
@@ -222,20 +272,20 @@ function emitSumRows(mb: ModuleBuilder): FunctionBuilder {
   c.for(r, i32(0), get(rows), 1, () => {
     c.set(total, f64(0));
     c.set(rowEnd, i32_add(get(p), get(rowBytes)));
-    c.while(i32_lt_s(get(p), get(rowEnd)), () => {
+    c.while(i32_lt_u(get(p), get(rowEnd)), () => {
       c.set(blockEnd, i32_add(get(p), i32(SUM_BLOCK * 4)));
-      c.set(blockEnd, i32_min_s(get(blockEnd), get(rowEnd)));
+      c.set(blockEnd, select(get(blockEnd), get(rowEnd), i32_lt_u(get(blockEnd), get(rowEnd))));
       for (const v of acc) c.set(v, f32x4_const(0));
       // two accumulators hide the add latency; whole vectors, then single elements
       c.set(vecEnd, i32_sub(get(blockEnd), i32_and(i32_sub(get(blockEnd), get(p)), i32(31))));
-      c.while(i32_lt_s(get(p), get(vecEnd)), () => {
+      c.while(i32_lt_u(get(p), get(vecEnd)), () => {
         c.set(acc[0]!, f32x4_add(get(acc[0]!), v128_load(get(p))));
         c.set(acc[1]!, f32x4_add(get(acc[1]!), v128_load(get(p), 16)));
         c.set(p, i32_add(get(p), i32(32)));
       });
       c.set(acc[0]!, f32x4_add(get(acc[0]!), get(acc[1]!)));
       c.set(acc[1]!, f32x4_const(0));
-      c.while(i32_lt_s(get(p), get(blockEnd)), () => {
+      c.while(i32_lt_u(get(p), get(blockEnd)), () => {
         c.set(acc[1]!, f32x4_add(get(acc[1]!), v128_load32_splat(get(p))));
         c.set(p, i32_add(get(p), i32(4)));
       });
@@ -281,7 +331,7 @@ function emitChunk(mb: ModuleBuilder, name: string, kernels: readonly FunctionBu
           at(ElementwiseParam.out),
         );
       } else {
-        c.call(kernel, get(count), at(ElementwiseParam.a), at(ElementwiseParam.out));
+        c.call(kernel, get(count), at(ElementwiseParam.a), i32(1), at(ElementwiseParam.out));
       }
     });
   });

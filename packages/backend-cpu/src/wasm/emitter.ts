@@ -225,12 +225,11 @@ export class Code {
     return this.emit(Op.local_set, ...uleb128(l.index));
   }
 
-  /** `i32.store` / `f32.store` / `f64.store` / `v128.store`, chosen by `kind`. */
-  store(kind: "i32" | "f32" | "f64" | "v128", addr: Expr, value: Expr, offset = 0): this {
+  /** `i32.store` / `f32.store` / `v128.store`, chosen by `kind`. */
+  store(kind: "i32" | "f32" | "v128", addr: Expr, value: Expr, offset = 0): this {
     addr(this);
     value(this);
     if (kind === "v128") return this.simd(SimdOp.v128_store, ...memarg(4, offset));
-    if (kind === "f64") return this.emit(Op.f64_store, ...memarg(3, offset));
     return this.emit(kind === "i32" ? Op.i32_store : Op.f32_store, ...memarg(2, offset));
   }
 
@@ -386,36 +385,14 @@ export const i32_ge_s = binary(Op.i32_ge_s);
 export const i32_ge_u = binary(Op.i32_ge_u);
 /** `a == 0` as 0 or 1. */
 export const i32_eqz = unary(Op.i32_eqz);
-/** Arithmetic shift right. */
-export const i32_shr_s = binary(Op.i32_shr_s);
 /** f32 addition. */
 export const f32_add = binary(Op.f32_add);
-/** f32 subtraction. */
-export const f32_sub = binary(Op.f32_sub);
-/** f32 multiplication. */
-export const f32_mul = binary(Op.f32_mul);
-/** f32 division. */
-export const f32_div = binary(Op.f32_div);
-/** f32 minimum (NaN if either operand is NaN). */
-export const f32_min = binary(Op.f32_min);
-/** f32 maximum (NaN if either operand is NaN). */
-export const f32_max = binary(Op.f32_max);
 /** f32 `a == b` as 0 or 1 (false for NaN). */
 export const f32_eq = binary(Op.f32_eq);
 /** f32 `a != b` as 0 or 1 (true for NaN). */
 export const f32_ne = binary(Op.f32_ne);
-/** f32 `a < b` as 0 or 1. */
-export const f32_lt = binary(Op.f32_lt);
 /** f32 `a > b` as 0 or 1. */
 export const f32_gt = binary(Op.f32_gt);
-/** f32 `a <= b` as 0 or 1. */
-export const f32_le = binary(Op.f32_le);
-/** f32 `a >= b` as 0 or 1. */
-export const f32_ge = binary(Op.f32_ge);
-/** f32 negation. */
-export const f32_neg = unary(Op.f32_neg);
-/** f32 absolute value. */
-export const f32_abs = unary(Op.f32_abs);
 /** f64 addition. */
 export const f64_add = binary(Op.f64_add);
 /** f32 widened to f64 (exact). */
@@ -454,14 +431,6 @@ export const f32_load =
   (c) => {
     addr(c);
     c.emit(Op.f32_load, ...memarg(2, offset));
-  };
-
-/** `f64.load` at `addr + offset`. */
-export const f64_load =
-  (addr: Expr, offset = 0): Expr =>
-  (c) => {
-    addr(c);
-    c.emit(Op.f64_load, ...memarg(3, offset));
   };
 
 /** Atomic (sequentially consistent) i32 load of the threads proposal. */
@@ -577,22 +546,14 @@ export const f32x4_ne = simdBinary(SimdOp.f32x4_ne);
 export const f32x4_lt = simdBinary(SimdOp.f32x4_lt);
 /** Lane mask of `a > b`. */
 export const f32x4_gt = simdBinary(SimdOp.f32x4_gt);
-/** Lane mask of `a <= b`. */
-export const f32x4_le = simdBinary(SimdOp.f32x4_le);
-/** Lane mask of `a >= b`. */
-export const f32x4_ge = simdBinary(SimdOp.f32x4_ge);
 /** Bitwise and. */
 export const v128_and = simdBinary(SimdOp.v128_and);
 /** `a & ~b`. */
 export const v128_andnot = simdBinary(SimdOp.v128_andnot);
 /** Bitwise or. */
 export const v128_or = simdBinary(SimdOp.v128_or);
-/** Bitwise xor. */
-export const v128_xor = simdBinary(SimdOp.v128_xor);
 /** Bitwise not. */
 export const v128_not = simdUnary(SimdOp.v128_not);
-/** Whether any bit is set, as an i32 0 or 1. */
-export const v128_any_true = simdUnary(SimdOp.v128_any_true);
 /** Lane-wise i32 addition. */
 export const i32x4_add = simdBinary(SimdOp.i32x4_add);
 /** Lane-wise i32 subtraction. */
@@ -603,14 +564,6 @@ export const f32x4_neg = simdUnary(SimdOp.f32x4_neg);
 export const f32x4_abs = simdUnary(SimdOp.f32x4_abs);
 /** Lane-wise f32 square root. */
 export const f32x4_sqrt = simdUnary(SimdOp.f32x4_sqrt);
-/** Lane-wise round to nearest, ties to even. */
-export const f32x4_nearest = simdUnary(SimdOp.f32x4_nearest);
-/** f32 lanes to i32, saturating (NaN gives 0). */
-export const i32x4_trunc_sat_f32x4_s = simdUnary(SimdOp.i32x4_trunc_sat_f32x4_s);
-/** i32 lanes to f32. */
-export const f32x4_convert_i32x4_s = simdUnary(SimdOp.f32x4_convert_i32x4_s);
-/** Broadcasts an i32 to four lanes. */
-export const i32x4_splat = simdUnary(SimdOp.i32x4_splat);
 /** Shifts every i32 lane left by an i32 count. */
 export const i32x4_shl = simdBinary(SimdOp.i32x4_shl);
 /** Shifts every i32 lane right (arithmetic) by an i32 count. */

@@ -598,7 +598,8 @@ export class WasmKernels {
     this.checkSpan(op, dx === undefined ? "out" : "dy", y, N * C * OH * OW, shapes);
     if (dx !== undefined) this.checkSpan(op, "dx", dx, N * C * H * W, shapes);
     const planes = N * C;
-    if (planes === 0 || H * W === 0) return;
+    // an empty input still has windows when padded: the forward pass writes -inf there
+    if (planes === 0 || OH * OW === 0 || (dx !== undefined && H * W === 0)) return;
     const [kh, kw] = p.kernel;
     const [sh, sw] = p.stride;
     const [ph, pw] = p.padding;
@@ -630,12 +631,13 @@ export class WasmKernels {
   /** `out[i] = op(x[i])` over n contiguous floats (threads split long runs). */
   unary(op: WasmUnaryOp, n: number, x: number, out: number): void {
     this.checkLive(op);
+    if (!WASM_UNARY.includes(op)) throw new RangeError(`unary: no wasm kernel for ${String(op)} (expected one of ${WASM_UNARY.join(", ")})`);
     const shapes = () => `(n=${n})`;
     this.checkSpan(op, "x", x, n, shapes);
     this.checkSpan(op, "out", out, n, shapes);
     if (n === 0) return;
     if (!this.splitsElementwise(n, TRANSCENDENTAL.has(op) ? 40 : 4)) {
-      this.exports[`unary_${op}`](n, x, out);
+      this.exports[`unary_${op}`](n, x, 1, out);
       return;
     }
     this.runElementwise(Kind.unary, WASM_UNARY.indexOf(op), n, x, 1, 0, 0, out);
@@ -647,6 +649,8 @@ export class WasmKernels {
    */
   binary(op: WasmBinaryOp, n: number, a: number, sa: 0 | 1, b: number, sb: 0 | 1, out: number): void {
     this.checkLive(op);
+    if (!WASM_BINARY.includes(op)) throw new RangeError(`binary: no wasm kernel for ${String(op)} (expected one of ${WASM_BINARY.join(", ")})`);
+    if ((sa !== 0 && sa !== 1) || (sb !== 0 && sb !== 1)) throw new RangeError(`${op}: strides must be 0 or 1, got ${String(sa)} and ${String(sb)}`);
     const shapes = () => `(n=${n}, strides ${sa} and ${sb})`;
     this.checkSpan(op, "a", a, sa === 0 ? 1 : n, shapes);
     this.checkSpan(op, "b", b, sb === 0 ? 1 : n, shapes);

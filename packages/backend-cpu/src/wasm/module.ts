@@ -18,9 +18,12 @@ import { type WasmInstance, type WasmMemory, type WasmModule, wasmApi } from "./
 /** Job kinds, in the order `run_job` dispatches them. */
 export const Kind = { gemm: 0, im2col: 1, gemmSum: 2, convForward: 3, convBackwardInput: 4, pool: 5, unary: 6, binary: 7, convWeightDirect: 8 } as const;
 
-/** `unary_<op>(n, x, out)`: n contiguous floats. */
-type UnaryKernel = (n: number, x: number, out: number) => void;
-/** `binary_<op>(n, a, sa, b, sb, out)`: strides sa, sb are 0 (scalar) or 1. */
+/** The name of each job kind, by number (for error messages). */
+export const KIND_NAMES: readonly string[] = Object.keys(Kind);
+
+/** `unary_<op>(n, x, sx, out)`: n floats of x at element stride sx into a contiguous out. */
+type UnaryKernel = (n: number, x: number, sx: number, out: number) => void;
+/** `binary_<op>(n, a, sa, b, sb, out)`: element strides sa, sb (0: a broadcast scalar). */
 type BinaryKernel = (n: number, a: number, sa: number, b: number, sb: number, out: number) => void;
 /** `maxpool*(p0, p1, x, H, W, y, OH, OW, kh, kw, sh, sw, ph, pw, dx)`. */
 type PoolKernel = (...args: number[]) => void;
@@ -182,8 +185,8 @@ function warmUp(ex: KernelExports & ElementwiseExports): void {
     ex.maxpool2x2_grad(0, 8, A, 16, 16, C, 8, 8, 2, 2, 2, 2, 0, 0, Bp);
     ex.maxpool(0, 2, A, 16, 16, C, 8, 8, 3, 3, 2, 2, 1, 1, Bp);
     ex.maxpool_grad(0, 2, A, 16, 16, C, 8, 8, 3, 3, 2, 2, 1, 1, Bp);
-    ex.unary_tanh(4096, A, C);
-    ex.unary_exp(4096, A, C);
+    ex.unary_tanh(4096, A, 1, C);
+    ex.unary_exp(4096, A, 1, C);
     for (const op of ["add", "sub", "mul"] as const) ex[`binary_${op}`](4096, A, 1, B, i & 1, C);
     ex.sum_rows(4, 1024, A, C);
   }

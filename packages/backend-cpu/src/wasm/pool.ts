@@ -8,6 +8,7 @@
  * the job take the time one thread needs, never longer.
  */
 import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
+import { KIND_NAMES } from "./module.js";
 import { importNodeBuiltin, nodeBuiltin } from "./node.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
@@ -101,8 +102,6 @@ export class JobRunner {
   private failure: unknown;
   /** Every worker started, online or not (all are terminated by dispose). */
   private readonly started: WorkerHandle[] = [];
-  /** Workers that reported ready. */
-  private online = 0;
   /** Jobs left to run on the caller alone after a stall. */
   private soloJobsLeft = 0;
   private readonly soloWords: Int32Array;
@@ -152,10 +151,7 @@ export class JobRunner {
       this.started.push(worker);
       ready.push(
         new Promise<void>((resolve, reject) => {
-          worker.once("message", () => {
-            if (!this.disposed) this.online++;
-            resolve();
-          });
+          worker.once("message", () => resolve());
           worker.once("error", reject);
           worker.once("exit", (code) => reject(new Error(`kernel worker exited with code ${String(code)}`)));
         }).catch((e: unknown) => {
@@ -172,8 +168,9 @@ export class JobRunner {
   /** Number of threads that run a job now: the caller plus the workers that are ready. */
   get threads(): number {
     if (this.disposed) return 1;
-    // a worker's ready message may still be queued: its word in shared memory is not
-    return 1 + Math.max(this.online, Math.min(this.started.length, Atomics.load(this.words, W.online)));
+    // read from shared memory, not from the workers' ready messages, which only arrive when
+    // the caller next yields to the event loop
+    return 1 + Math.min(this.started.length, Atomics.load(this.words, W.online));
   }
 
   /**
@@ -226,7 +223,7 @@ export class JobRunner {
       const done = Atomics.load(w, W.done);
       if (done === chunks) break;
       if (Atomics.load(w, W.error) !== 0) {
-        throw new Error(`JobRunner.run: a kernel worker failed during a job of kind ${kind}`);
+        throw new Error(`JobRunner.run: a kernel worker failed during a job of kind ${kind} (${KIND_NAMES[kind] ?? "unknown"})`);
       }
       if (spins > 20_000) Atomics.wait(w, W.done, done, 10);
     }
@@ -274,7 +271,6 @@ export class JobRunner {
     const seq = Atomics.load(w, W.work) >>> 16;
     Atomics.store(w, W.work, (((seq + 1) & 0x7fff) << 16) | CLOSED);
     Atomics.notify(w, W.work);
-    this.online = 0;
     await Promise.all(this.started.map((worker) => worker.terminate()));
   }
 }

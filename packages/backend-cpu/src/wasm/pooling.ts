@@ -6,8 +6,8 @@
  * reference does: the first maximum in row-major order wins, a NaN beats any number, padding
  * never wins. LeNet's case, 2×2 windows with stride 2 tiling the input exactly, has a SIMD
  * kernel for four windows at a time: two rows of eight floats are loaded, de-interleaved into
- * the windows' four corners with shuffles, and compared; the gradient turns the comparisons
- * into one mask per corner and writes dx without a separate zeroing pass.
+ * the windows' four corners with shuffles, and compared in the reference's order; the gradient
+ * turns the comparisons into one mask per corner and writes dx without a separate zeroing pass.
  */
 import {
   type Code,
@@ -21,7 +21,6 @@ import {
   f32_ne,
   f32x4_eq,
   f32x4_gt,
-  f32x4_max,
   f32x4_ne,
   f32x4_shuffle,
   get,
@@ -30,6 +29,7 @@ import {
   i32_and,
   i32_eqz,
   i32_lt_s,
+  i32_lt_u,
   i32_mul,
   i32_or,
   i32_shl,
@@ -124,7 +124,7 @@ function emitGeneral(mb: ModuleBuilder, gradient: boolean): FunctionBuilder {
     // dx planes p0..p1-1 start at zero: windows may overlap or leave cells uncovered
     c.set(at, i32_add(get(dx), i32_mul(get(p0), get(planeBytes))));
     c.set(x1, i32_add(get(dx), i32_mul(get(p1), get(planeBytes))));
-    c.while(i32_lt_s(get(at), get(x1)), () => {
+    c.while(i32_lt_u(get(at), get(x1)), () => {
       c.store("f32", get(at), f32(0));
       c.set(at, i32_add(get(at), i32(4)));
     });
@@ -204,19 +204,12 @@ function emitFast2x2(mb: ModuleBuilder, gradient: boolean): FunctionBuilder {
   c.set(yPtr, i32_add(get(y), i32_mul(get(p0), i32_shl(i32_mul(get(OH), get(OW)), i32(2)))));
   c.for(rowPair, i32(0), get(rowPairs), 1, () => {
     c.set(rowEnd, i32_add(get(src), get(rowBytes)));
-    c.while(i32_lt_s(get(src), get(rowEnd)), () => {
+    c.while(i32_lt_u(get(src), get(rowEnd)), () => {
       c.set(a0, v128_load(get(src)));
       c.set(a1, v128_load(get(src), 16));
       c.set(b0, v128_load(i32_add(get(src), get(rowBytes))));
       c.set(b1, v128_load(i32_add(get(src), get(rowBytes)), 16));
-      if (gradient) emitFastGradient(c, [a0, a1, b0, b1], get(yPtr), get(dst), get(rowBytes));
-      else {
-        const m0 = f32x4_max(get(a0), get(b0));
-        const m1 = f32x4_max(get(a1), get(b1));
-        c.set(a0, m0);
-        c.set(a1, m1);
-        c.store("v128", get(yPtr), f32x4_max(f32x4_shuffle(get(a0), get(a1), EVEN), f32x4_shuffle(get(a0), get(a1), ODD)));
-      }
+      emitFastWindows(c, [a0, a1, b0, b1], get(yPtr), gradient ? { dst: get(dst), rowBytes: get(rowBytes) } : undefined);
       c.set(src, i32_add(get(src), i32(32)));
       c.set(dst, i32_add(get(dst), i32(32)));
       c.set(yPtr, i32_add(get(yPtr), i32(16)));
@@ -229,10 +222,12 @@ function emitFast2x2(mb: ModuleBuilder, gradient: boolean): FunctionBuilder {
 }
 
 /**
- * Four windows' gradient: corners a (top left), b, c, d (bottom right) in row-major order;
- * each later corner wins if it is larger, or NaN while the best so far is not.
+ * Four windows at once: corners a (top left), b, c, d (bottom right) in row-major order; each
+ * later corner wins if it is larger, or NaN while the best so far is not, as in the reference
+ * (so -0 before +0 stays -0, which f32x4.max would not keep). Forward: stores the winners at
+ * `y`. Gradient (`grad` given): routes dy at `y` to the winning corners of dx.
  */
-function emitFastGradient(c: Code, [a0, a1, b0, b1]: Local[], dy: Expr, dst: Expr, rowBytes: Expr): void {
+function emitFastWindows(c: Code, [a0, a1, b0, b1]: Local[], y: Expr, grad?: { dst: Expr; rowBytes: Expr }): void {
   const corner = [c.local(V), c.local(V), c.local(V), c.local(V)];
   const wins = [c.local(V), c.local(V), c.local(V)];
   const best = c.local(V);
@@ -248,9 +243,13 @@ function emitFastGradient(c: Code, [a0, a1, b0, b1]: Local[], dy: Expr, dst: Exp
     c.set(wins[k - 1]!, win);
     c.set(best, v128_bitselect(get(v), get(best), get(wins[k - 1]!)));
   }
+  if (!grad) {
+    c.store("v128", y, get(best));
+    return;
+  }
   // the last corner to win keeps the gradient: d if it won, else c, else b, else a
   const [wb, wc, wd] = wins as [Local, Local, Local];
-  c.set(g, v128_load(dy));
+  c.set(g, v128_load(y));
   const gd = v128_and(get(g), get(wd));
   const gc = v128_and(get(g), v128_andnot(get(wc), get(wd)));
   const gb = v128_and(get(g), v128_andnot(v128_andnot(get(wb), get(wc)), get(wd)));
@@ -260,6 +259,7 @@ function emitFastGradient(c: Code, [a0, a1, b0, b1]: Local[], dy: Expr, dst: Exp
   c.set(corner[1]!, gb);
   c.set(corner[2]!, gc);
   c.set(corner[3]!, gd);
+  const { dst, rowBytes } = grad;
   c.store("v128", dst, f32x4_shuffle(get(corner[0]!), get(corner[1]!), [0, 4, 1, 5]));
   c.store("v128", dst, f32x4_shuffle(get(corner[0]!), get(corner[1]!), [2, 6, 3, 7]), 16);
   c.store("v128", i32_add(dst, rowBytes), f32x4_shuffle(get(corner[2]!), get(corner[3]!), [0, 4, 1, 5]));

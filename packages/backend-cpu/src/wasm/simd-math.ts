@@ -11,7 +11,7 @@
  *   the reduction is exact), e^r - 1 ≈ r + r²·P(r) on |r| ≤ ln2/2;
  * - tanh(x) = sign(x)·m/(m + 2) with m = e^{2|x|} - 1 = 2^k·(e^r - 1) + (2^k - 1), which
  *   keeps full relative precision near 0, where 1 - 2/(e^{2|x|} + 1) would cancel;
- * - sigmoid(x) = 1 / (1 + e^{-x}).
+ * - sigmoid(x) = 1 / (1 + e^{-|x|}) for x ≥ 0, e^{-|x|} / (1 + e^{-|x|}) below.
  *
  * NaN propagates (f32x4.min/max return NaN for a NaN lane), ±inf give the limits.
  */
@@ -45,10 +45,10 @@ import {
 
 /** e^r - 1 - r ≈ r²·(P0 + P1·r + P2·r² + P3·r³ + P4·r⁴) on [-ln2/2, ln2/2]. */
 const EXP_P = [0.49999988595112727, 0.16666518459980315, 0.0416695331092313, 0.008368916341378995, 0.001375140789549957] as const;
-/** tanh(9) rounds to 1 in f32, so larger inputs are clamped here (e^18 stays finite). */
+/** tanh rounds to 1 in f32 from about 9.01; clamping a little below keeps e^{2|x|} finite. */
 const TANH_CLAMP = 9;
 const LOG2E = Math.LOG2E;
-/** ln 2 = LN2_HI + LN2_LO; LN2_HI has few mantissa bits, so k·LN2_HI is exact for |k| < 2^11. */
+/** ln 2 = LN2_HI + LN2_LO; LN2_HI has 15 significant bits, so k·LN2_HI is exact for |k| < 2^9. */
 const LN2_HI = 0.693145751953125;
 const LN2_LO = Math.LN2 - LN2_HI;
 /** Above this e^x overflows f32; below the lower bound it rounds to 0. */
@@ -137,8 +137,16 @@ export function emitTanh(c: Code, out: Local, x: Expr, t: VectorTemps): void {
   c.set(out, v128_or(get(out), v128_and(get(v), i32x4_const(-0x80000000))));
 }
 
-/** `out = 1 / (1 + e^{-x})` lane-wise; uses temps 0-3. */
+/**
+ * `out = 1 / (1 + e^{-x})` lane-wise; uses temps 0-4. From e = e^{-|x|}, which never
+ * overflows: 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0, so tiny results keep their precision.
+ */
 export function emitSigmoid(c: Code, out: Local, x: Expr, t: VectorTemps): void {
-  emitExp(c, out, f32x4_neg(x), t);
-  c.set(out, f32x4_div(f32x4_const(1), f32x4_add(f32x4_const(1), get(out))));
+  const v = t.at(4);
+  c.set(v, x);
+  emitExp(c, out, f32x4_neg(f32x4_abs(get(v))), t);
+  const e = t.at(3);
+  c.set(e, get(out));
+  c.set(out, f32x4_div(f32x4_const(1), f32x4_add(f32x4_const(1), get(e))));
+  c.set(out, v128_bitselect(f32x4_mul(get(e), get(out)), get(out), f32x4_lt(get(v), f32x4_const(0))));
 }

@@ -146,7 +146,7 @@ const UNARY: Record<UnaryOp, (v: number) => number> = {
   sqrt: (v) => Math.sqrt(v),
   tanh: (v) => Math.tanh(v),
   sigmoid: (v) => 1 / (1 + Math.exp(-v)),
-  relu: (v) => (Number.isNaN(v) ? v : v > 0 ? v : 0), // NaN propagates like PyTorch
+  relu: (v) => (Number.isNaN(v) ? v : Math.max(v, 0)), // NaN propagates like PyTorch
   floor: (v) => Math.floor(v),
   ceil: (v) => Math.ceil(v),
   sin: (v) => Math.sin(v),
