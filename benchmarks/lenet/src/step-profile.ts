@@ -62,7 +62,15 @@ time(backend, "copy", (a) => `copy ${shapeOf(a[0])}`);
 for (const name of ["where", "fill", "alloc", "free", "write"]) time(backend, name, () => name);
 const kernels = (cpu.kernels ?? {}) as Record<string, unknown>;
 for (const name of Object.keys(kernels)) {
-  time(kernels, name, (a) => `${name} ${a.filter((v) => Array.isArray(v) && v.length === 4).map((v) => `[${(v as number[]).join(",")}]`).join(" ")}`);
+  time(
+    kernels,
+    name,
+    (a) =>
+      `${name} ${a
+        .filter((v) => Array.isArray(v) && v.length === 4)
+        .map((v) => `[${(v as number[]).join(",")}]`)
+        .join(" ")}`,
+  );
 }
 
 const { train } = await loadMnist();
