@@ -10,9 +10,10 @@ import "@tessera/autograd";
 import "@tessera/backend-cpu";
 import { noGrad } from "@tessera/autograd";
 import { batches, loadMnist } from "@tessera/datasets";
-import { LeNet5, SGD, crossEntropyLoss } from "@tessera/nn";
+import { LeNet5 } from "@tessera/nn";
 import * as T from "@tessera/tensor";
 import os from "node:os";
+import { lenetTraining } from "./workload.js";
 
 interface Stats {
   min: number;
@@ -69,25 +70,9 @@ async function benchBackend(name: string): Promise<Record<string, unknown>> {
   const { train, test } = await loadMnist();
   const result: Record<string, unknown> = { backend: name };
   for (const batch of [20, 500]) {
-    const model = new LeNet5();
-    const optimizer = new SGD(model.parameters(), { lr: 0.1 });
-    const data = batches(train, { batchSize: batch });
-    const cached = Array.from({ length: Math.min(data.length, 20) }, (_, i) => data.batch(i));
-    const trainStep = (i: number) =>
-      T.tidy(() => {
-        const { x, y } = cached[i % cached.length]!;
-        const loss = crossEntropyLoss(model.forward(x), y);
-        loss.backward();
-        optimizer.step();
-        optimizer.zeroGrad();
-        return loss;
-      });
-    result[`train_b${batch}`] = await measure(batch, trainStep, 1);
-    const before = T.memory().tensors;
-    for (const { x, y } of cached) T.dispose([x, y]);
-    model.dispose();
-    optimizer.dispose();
-    void before;
+    const training = lenetTraining(train, batch, 20);
+    result[`train_b${batch}`] = await measure(batch, training.step, 1);
+    training.dispose();
   }
   const model = new LeNet5();
   const evalData = batches(test, { batchSize: 500 });

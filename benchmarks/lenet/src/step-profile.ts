@@ -7,9 +7,9 @@
  */
 import "@tessera/autograd";
 import { createCpuBackend } from "@tessera/backend-cpu";
-import { batches, loadMnist } from "@tessera/datasets";
-import { LeNet5, SGD, crossEntropyLoss } from "@tessera/nn";
+import { loadMnist } from "@tessera/datasets";
 import * as T from "@tessera/tensor";
+import { lenetTraining } from "./workload.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,19 +74,8 @@ for (const name of Object.keys(kernels)) {
 }
 
 const { train } = await loadMnist();
-const model = new LeNet5();
-const optimizer = new SGD(model.parameters(), { lr: 0.1 });
-const data = batches(train, { batchSize: batch });
-const cached = Array.from({ length: 10 }, (_, i) => data.batch(i));
-const step = (i: number) =>
-  T.tidy(() => {
-    const { x, y } = cached[i % cached.length]!;
-    const loss = crossEntropyLoss(model.forward(x), y);
-    loss.backward();
-    optimizer.step();
-    optimizer.zeroGrad();
-    return loss;
-  });
+const training = lenetTraining(train, batch, 10);
+const step = training.step;
 for (let i = 0; i < 3; i++) {
   const loss = step(i);
   await loss.data();
@@ -111,7 +100,5 @@ console.log(`${(wall / steps).toFixed(1)} ms/step, ${(inBackend / steps).toFixed
 console.log("| ms/step | calls/step | call |\n|---:|---:|---|");
 for (const [key, v] of rows.slice(0, top)) console.log(`| ${(v.ms / steps).toFixed(2)} | ${v.calls / steps} | ${key} |`);
 console.log(`\nkernel jobs: ${JSON.stringify(cpu.kernelStats())}`);
-for (const { x, y } of cached) T.dispose([x, y]);
-model.dispose();
-optimizer.dispose();
+training.dispose();
 await T.removeBackend("profiled-cpu");

@@ -3,6 +3,25 @@ import * as T from "@tessera/tensor";
 import { describe, expect, test } from "vitest";
 import { type CpuBackend, type CpuBackendOptions, createCpuBackend } from "../src/backend.js";
 
+/** Mean NLL of `logits` against labels `y`, its backward pass and a plain SGD update (lr 0.1). */
+function sgdStep(params: T.Tensor[], logits: T.Tensor, y: T.Tensor): T.Tensor {
+  const loss = T.neg(T.mean(T.sum(T.mul(T.logSoftmax(logits), T.oneHot(y, 10)), 1)));
+  loss.backward();
+  noGrad(() => {
+    for (const p of params) {
+      p.assign(T.sub(p, T.mul(p.grad!, 0.1)));
+      p.grad!.dispose();
+      p.grad = null;
+    }
+  });
+  return loss;
+}
+
+/** Each parameter's float32 bit patterns, for exact comparisons. */
+async function weightBits(params: T.Tensor[]): Promise<number[][]> {
+  return Promise.all(params.map(async (p) => Array.from(new Uint32Array((await p.data()).buffer))));
+}
+
 /**
  * A small LeNet-like net (conv 5x5 → max-pool → tanh → conv 3x3 → max-pool → tanh → dense →
  * log-softmax, NLL loss) trained with plain SGD on a fixed random batch; every op runs on
@@ -35,17 +54,7 @@ async function train(options: CpuBackendOptions, steps: number) {
       const loss = T.tidy(() => {
         const h1 = T.tanh(T.maxPool2d(T.conv2d(x, w1), { kernelSize: 2 }));
         const h2 = T.tanh(T.maxPool2d(T.conv2d(h1, w2), { kernelSize: 2 }));
-        const logits = T.add(T.matmul(T.reshape(h2, [batch, 48]), v), b);
-        const loss = T.neg(T.mean(T.sum(T.mul(T.logSoftmax(logits), T.oneHot(y, 10)), 1)));
-        loss.backward();
-        noGrad(() => {
-          for (const p of params) {
-            p.assign(T.sub(p, T.mul(p.grad!, 0.1)));
-            p.grad!.dispose();
-            p.grad = null;
-          }
-        });
-        return loss;
+        return sgdStep(params, T.add(T.matmul(T.reshape(h2, [batch, 48]), v), b), y);
       });
       losses.push((await loss.data())[0]!);
       loss.dispose();
@@ -53,7 +62,7 @@ async function train(options: CpuBackendOptions, steps: number) {
       const m = T.memory(backend);
       live.push(`${m.tensors} tensors, ${m.bytes} bytes`);
     }
-    const weights = await Promise.all(params.map(async (p) => Array.from(new Uint32Array((await p.data()).buffer))));
+    const weights = await weightBits(params);
     T.dispose([x, y, params]);
     return { engine: backend.engine, threads: backend.threads, stats: backend.kernelStats(), losses, weights, arenaBytes, live };
   } finally {
@@ -104,22 +113,12 @@ async function trainLeNet(options: CpuBackendOptions, steps: number) {
     for (let step = 0; step < steps; step++) {
       const loss = T.tidy(() => {
         const h = T.flatten(layer(layer(x, w1, b1), w2, b2), 1);
-        const logits = T.add(T.matmul(T.tanh(T.add(T.matmul(h, T.transpose(w3)), b3)), T.transpose(w4)), b4);
-        const loss = T.neg(T.mean(T.sum(T.mul(T.logSoftmax(logits), T.oneHot(y, 10)), 1)));
-        loss.backward();
-        noGrad(() => {
-          for (const p of params) {
-            p.assign(T.sub(p, T.mul(p.grad!, 0.1)));
-            p.grad!.dispose();
-            p.grad = null;
-          }
-        });
-        return loss;
+        return sgdStep(params, T.add(T.matmul(T.tanh(T.add(T.matmul(h, T.transpose(w3)), b3)), T.transpose(w4)), b4), y);
       });
       losses.push((await loss.data())[0]!);
       loss.dispose();
     }
-    const weights = await Promise.all(params.map(async (p) => Array.from(new Uint32Array((await p.data()).buffer))));
+    const weights = await weightBits(params);
     T.dispose([x, y, params]);
     return { threads: backend.threads, stats: backend.kernelStats(), losses, weights };
   } finally {

@@ -2,7 +2,7 @@ import type { Pool2dParams, Shape4 } from "@tessera/tensor";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { maxPool2d, maxPool2dBackward } from "../src/kernels/pool.js";
 import { Arena, createSharedMemory, createWasmKernels, WASM_BINARY, WASM_UNARY, type WasmKernels } from "../src/wasm/index.js";
-import { bitDifferences, fillRandom } from "./helpers.js";
+import { fillRandom } from "./helpers.js";
 
 /** float64 definitions of the ops, the reference each kernel is held to. */
 const UNARY_REF: Record<(typeof WASM_UNARY)[number], (x: number) => number> = {
@@ -25,10 +25,10 @@ const BINARY_REF: Record<(typeof WASM_BINARY)[number], (a: number, b: number) =>
 
 /** Elements that differ in bits, counting any two NaNs as equal (their payloads may differ). */
 function mismatches(x: Float32Array, y: Float32Array): number {
+  const a = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const b = new Uint32Array(y.buffer, y.byteOffset, y.length);
   let n = 0;
-  for (let i = 0; i < x.length; i++) {
-    if (!(Number.isNaN(x[i]!) && Number.isNaN(y[i]!)) && bitDifferences(x.subarray(i, i + 1), y.subarray(i, i + 1)) !== 0) n++;
-  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(x[i]!) && Number.isNaN(y[i]!))) n++;
   return n;
 }
 
@@ -58,19 +58,27 @@ function checkClose(op: string, got: number, x: number, want: number): void {
   expect(Math.abs(got - want), `${op}(${x}) = ${got}, expected ${want}`).toBeLessThanOrEqual(tol);
 }
 
-describe("wasm elementwise kernels", () => {
+/**
+ * Kernels on one and two threads sharing an arena, started before and stopped after the
+ * enclosing describe; the two-thread ones split every job, however small, so chunked paths run.
+ */
+function kernelsOnOneAndTwoThreads(): { arena: Arena; one: () => WasmKernels; two: () => WasmKernels } {
   const arena = new Arena(createSharedMemory());
   let one: WasmKernels;
   let two: WasmKernels;
   beforeAll(async () => {
     one = await createWasmKernels({ arena, threads: 1 });
-    // split every job, however small, so the chunked paths run too
     two = await createWasmKernels({ arena, threads: 2, parallelMinFlops: 0 });
   });
   afterAll(async () => {
     await one.dispose();
     await two.dispose();
   });
+  return { arena, one: () => one, two: () => two };
+}
+
+describe("wasm elementwise kernels", () => {
+  const { arena, one, two } = kernelsOnOneAndTwoThreads();
 
   function block(values: Float32Array | number): { ptr: number; view: Float32Array } {
     const n = typeof values === "number" ? values : values.length;
@@ -85,7 +93,7 @@ describe("wasm elementwise kernels", () => {
     test(`${op} matches float64 within ${ULPS[op] ?? 0.5} ulp, special values included, on 1 and 2 threads`, () => {
       const values = probeValues();
       const x = block(values);
-      for (const k of [one, two]) {
+      for (const k of [one(), two()]) {
         const out = block(values.length);
         k.unary(op, values.length, x.ptr, out.ptr);
         for (let i = 0; i < values.length; i++) checkClose(op, out.view[i]!, values[i]!, Math.fround(UNARY_REF[op](values[i]!)));
@@ -106,7 +114,7 @@ describe("wasm elementwise kernels", () => {
       fillRandom(b.view, 2);
       for (let i = 0; i < n; i++) b.view[i] = b.view[i]! + (i % 3 === 0 ? 0.5 : 0); // no zero divisors
       a.view[5] = Number.NaN;
-      for (const k of [one, two]) {
+      for (const k of [one(), two()]) {
         for (const [sa, sb] of [
           [1, 1],
           [0, 1],
@@ -129,7 +137,7 @@ describe("wasm elementwise kernels", () => {
     const n = 61;
     const x = block(probeValues().subarray(0, 3 * n));
     const y = block(3 * n);
-    for (const k of [one, two]) {
+    for (const k of [one(), two()]) {
       for (const op of WASM_UNARY) {
         const run = block(n);
         const stridedOut = block(n);
@@ -158,7 +166,7 @@ describe("wasm elementwise kernels", () => {
       const x = block(rows * n);
       fillRandom(x.view, n);
       const out = block(rows);
-      one.sumRows(rows, n, x.ptr, out.ptr);
+      one().sumRows(rows, n, x.ptr, out.ptr);
       for (let r = 0; r < rows; r++) {
         let want = 0;
         let scale = 0;
@@ -174,17 +182,7 @@ describe("wasm elementwise kernels", () => {
 });
 
 describe("wasm max pooling", () => {
-  const arena = new Arena(createSharedMemory());
-  let one: WasmKernels;
-  let two: WasmKernels;
-  beforeAll(async () => {
-    one = await createWasmKernels({ arena, threads: 1 });
-    two = await createWasmKernels({ arena, threads: 2, parallelMinFlops: 0 });
-  });
-  afterAll(async () => {
-    await one.dispose();
-    await two.dispose();
-  });
+  const { arena, one, two } = kernelsOnOneAndTwoThreads();
 
   const pool = (k: number, s: number, p = 0, ceilMode = false): Pool2dParams => ({ kernel: [k, k], stride: [s, s], padding: [p, p], ceilMode });
   const CASES: Array<{ name: string; x: Shape4; y: Shape4; p: Pool2dParams }> = [
@@ -214,7 +212,7 @@ describe("wasm max pooling", () => {
       const wantDx = new Float32Array(nx);
       maxPool2d(xv, c.x, wantY, c.y, c.p);
       maxPool2dBackward(xv, c.x, dyv, c.y, wantDx, c.p);
-      for (const k of [one, two]) {
+      for (const k of [one(), two()]) {
         const y = arena.alloc(ny * 4);
         const dx = arena.alloc(nx * 4);
         arena.f32view(dx, nx).fill(Number.NaN);

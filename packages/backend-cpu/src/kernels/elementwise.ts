@@ -5,7 +5,7 @@ import { forEachRow } from "../strided.js";
 type Unary = (x: number) => number;
 type Binary = (a: number, b: number) => number;
 
-export const UNARY: Record<UnaryOp, Unary> = {
+const UNARY: Record<UnaryOp, Unary> = {
   neg: (x) => -x,
   abs: Math.abs,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
@@ -22,7 +22,7 @@ export const UNARY: Record<UnaryOp, Unary> = {
   logicalNot: (x) => (x === 0 ? 1 : 0),
 };
 
-export const BINARY: Record<BinaryOp, Binary> = {
+const BINARY: Record<BinaryOp, Binary> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -44,16 +44,16 @@ export const BINARY: Record<BinaryOp, Binary> = {
 const INT_BINARY: Partial<Record<BinaryOp, Binary>> = { mul: Math.imul };
 
 /** A row of a unary op: out[pos + i] = op(src[j + i*s]). */
-export type UnaryRow = (n: number, src: TypedArray, j: number, s: number, out: TypedArray, pos: number) => void;
+type UnaryRow = (n: number, src: TypedArray, j: number, s: number, out: TypedArray, pos: number) => void;
 /** A row of a binary op: out[pos + i] = a[ja + i*sa] op b[jb + i*sb]. */
-export type BinaryRow = (n: number, a: TypedArray, ja: number, sa: number, b: TypedArray, jb: number, sb: number, out: TypedArray, pos: number) => void;
+type BinaryRow = (n: number, a: TypedArray, ja: number, sa: number, b: TypedArray, jb: number, sb: number, out: TypedArray, pos: number) => void;
 
 /**
  * Row loops of the hottest float32 ops (a training step runs them over every activation and
  * parameter) with the operation written in the loop rather than called per element: the same
  * arithmetic as UNARY/BINARY, so the same results, several times faster.
  */
-export const F32_UNARY: Partial<Record<UnaryOp, UnaryRow>> = {
+const F32_UNARY: Partial<Record<UnaryOp, UnaryRow>> = {
   neg: (n, x, j, s, out, pos) => {
     for (let i = 0; i < n; i++, j += s) out[pos + i] = -x[j]!;
   },
@@ -67,7 +67,7 @@ export const F32_UNARY: Partial<Record<UnaryOp, UnaryRow>> = {
     for (let i = 0; i < n; i++, j += s) out[pos + i] = Math.tanh(x[j]!);
   },
 };
-export const F32_BINARY: Partial<Record<BinaryOp, BinaryRow>> = {
+const F32_BINARY: Partial<Record<BinaryOp, BinaryRow>> = {
   add: (n, a, ja, sa, b, jb, sb, out, pos) => {
     for (let i = 0; i < n; i++, ja += sa, jb += sb) out[pos + i] = a[ja]! + b[jb]!;
   },

@@ -74,10 +74,8 @@ export const Op = {
   local_set: 0x21,
   i32_load: 0x28,
   f32_load: 0x2a,
-  f64_load: 0x2b,
   i32_store: 0x36,
   f32_store: 0x38,
-  f64_store: 0x39,
   i32_const: 0x41,
   f32_const: 0x43,
   f64_const: 0x44,
@@ -94,10 +92,7 @@ export const Op = {
   i32_ge_u: 0x4f,
   f32_eq: 0x5b,
   f32_ne: 0x5c,
-  f32_lt: 0x5d,
   f32_gt: 0x5e,
-  f32_le: 0x5f,
-  f32_ge: 0x60,
   i32_add: 0x6a,
   i32_sub: 0x6b,
   i32_mul: 0x6c,
@@ -106,16 +101,8 @@ export const Op = {
   i32_and: 0x71,
   i32_or: 0x72,
   i32_shl: 0x74,
-  i32_shr_s: 0x75,
   i32_shr_u: 0x76,
-  f32_abs: 0x8b,
-  f32_neg: 0x8c,
   f32_add: 0x92,
-  f32_sub: 0x93,
-  f32_mul: 0x94,
-  f32_div: 0x95,
-  f32_min: 0x96,
-  f32_max: 0x97,
   f64_add: 0xa0,
   f32_demote_f64: 0xb6,
   f64_promote_f32: 0xbb,
@@ -128,23 +115,17 @@ export const SimdOp = {
   v128_store: 11,
   v128_const: 12,
   i8x16_shuffle: 13,
-  i32x4_splat: 17,
   f32x4_splat: 19,
   f32x4_extract_lane: 31,
   f32x4_eq: 65,
   f32x4_ne: 66,
   f32x4_lt: 67,
   f32x4_gt: 68,
-  f32x4_le: 69,
-  f32x4_ge: 70,
   v128_not: 77,
   v128_and: 78,
   v128_andnot: 79,
   v128_or: 80,
-  v128_xor: 81,
   v128_bitselect: 82,
-  v128_any_true: 83,
-  f32x4_nearest: 106,
   i32x4_shl: 171,
   i32x4_shr_s: 172,
   i32x4_add: 174,
@@ -158,8 +139,6 @@ export const SimdOp = {
   f32x4_div: 231,
   f32x4_min: 232,
   f32x4_max: 233,
-  i32x4_trunc_sat_f32x4_s: 248,
-  f32x4_convert_i32x4_s: 250,
   /** Relaxed SIMD: a*b+c, fused or not as the hardware prefers (x86 with FMA: fused). */
   f32x4_relaxed_madd: 261,
 } as const;
@@ -377,6 +356,8 @@ export const i32_eq = binary(Op.i32_eq);
 export const i32_ne = binary(Op.i32_ne);
 /** Signed `a < b` as 0 or 1. */
 export const i32_lt_s = binary(Op.i32_lt_s);
+/** Signed `a > b` as 0 or 1. */
+export const i32_gt_s = binary(Op.i32_gt_s);
 /** Unsigned `a < b` as 0 or 1. */
 export const i32_lt_u = binary(Op.i32_lt_u);
 /** Signed `a >= b` as 0 or 1. */

@@ -139,10 +139,14 @@ const DIRECT_WEIGHT_CHUNKS = 16;
  */
 const DIRECT_WEIGHT_MAX_K = 64;
 
+/** One group, stride 1, no padding, no dilation: windows are plain runs of the image's rows. */
+function isPlainConv(g: ConvPlan): boolean {
+  return g.groups === 1 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0;
+}
+
 /** Whether a convolution's weight gradient runs the direct kernel. */
 function directWeightGradient(g: ConvPlan): boolean {
-  const plain = g.groups === 1 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0;
-  return plain && g.K <= DIRECT_WEIGHT_MAX_K && g.kw <= DIRECT_WEIGHT_MAX_KW && g.OW % 4 === 0;
+  return isPlainConv(g) && g.K <= DIRECT_WEIGHT_MAX_K && g.kw <= DIRECT_WEIGHT_MAX_KW && g.OW % 4 === 0;
 }
 
 /** A convolution's sizes, checked. */
@@ -483,7 +487,7 @@ export class WasmKernels {
     this.checkSpan("conv2d", "w", w, g.O * g.K, shapes);
     this.checkSpan("conv2d", "out", out, g.N * g.O * g.pixels, shapes);
     if (g.N === 0 || g.O === 0) return;
-    const packDirect = g.groups === 1 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0 && g.OW % PANEL === 0;
+    const packDirect = isPlainConv(g) && g.OW % PANEL === 0;
     // packing straight from the image needs no cols
     const colsBytes = packDirect ? 0 : cacheLines(g.pixels * g.Ktot * 4);
     const stride = cacheLines(colsBytes + Math.ceil(g.pixels / PANEL) * g.K * PANEL * 4);

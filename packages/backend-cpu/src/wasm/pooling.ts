@@ -28,6 +28,7 @@ import {
   i32_add,
   i32_and,
   i32_eqz,
+  i32_gt_s,
   i32_lt_s,
   i32_lt_u,
   i32_mul,
@@ -115,7 +116,7 @@ function emitGeneral(mb: ModuleBuilder, gradient: boolean): FunctionBuilder {
   const bestAt = c.local();
   const v = c.local(ValType.f32);
   const planeBytes = c.local();
-  const max = (a: Local, b: Expr): Expr => select(get(a), b, i32_gt_s_(get(a), b));
+  const max = (a: Local, b: Expr): Expr => select(get(a), b, i32_gt_s(get(a), b));
   const min = (a: Local, b: Expr): Expr => select(get(a), b, i32_lt_s(get(a), b));
 
   c.set(planeBytes, i32_shl(i32_mul(get(H), get(W)), i32(2)));
@@ -171,11 +172,6 @@ function emitGeneral(mb: ModuleBuilder, gradient: boolean): FunctionBuilder {
     });
   });
   return fn;
-}
-
-/** Signed `a > b` (the emitter exports only the comparisons its other users need). */
-function i32_gt_s_(a: Expr, b: Expr): Expr {
-  return i32_lt_s(b, a);
 }
 
 /** Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the eight floats in (lo, hi). */
