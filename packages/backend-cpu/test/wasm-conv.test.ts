@@ -39,13 +39,17 @@ describe("wasm convolutions", () => {
   const arena = new Arena(createSharedMemory());
   let one: WasmKernels;
   let two: WasmKernels;
+  /** Kernels that never skip dy's zeros: the dense path, whatever dy holds. */
+  let dense: WasmKernels;
   beforeAll(async () => {
     one = await createWasmKernels({ arena, threads: 1 });
     two = await createWasmKernels({ arena, threads: 2 });
+    dense = await createWasmKernels({ arena, threads: 1, sparseMaxDensity: 0 });
   });
   afterAll(async () => {
     await one.dispose();
     await two.dispose();
+    await dense.dispose();
   });
 
   /** A float32 block of the arena with random contents (or NaN, to catch unwritten outputs). */
@@ -100,9 +104,75 @@ describe("wasm convolutions", () => {
         (k, out) => k.conv2dBackwardWeight(x.ptr, c.x, dy.ptr, out, c.w, c.p),
         (out) => conv2dBackwardWeight(x.view, c.x, dy.view, ys, out, c.w, c.p),
       );
+      // dy as behind a max pool: three entries in four zero, so both gradients skip them
+      const sparseDy = block(size(ys), 6);
+      blocks.push(sparseDy);
+      sparsify(sparseDy.view, 7);
+      const before = [one, two].map((k) => k.stats.sparseGradients);
+      check(
+        "conv2dBackwardInput, sparse dy",
+        size(c.x),
+        (k, out) => k.conv2dBackwardInput(sparseDy.ptr, w.ptr, c.w, out, c.x, c.p),
+        (out) => conv2dBackwardInput(sparseDy.view, ys, w.view, c.w, out, c.x, c.p),
+      );
+      check(
+        "conv2dBackwardWeight, sparse dy",
+        size(c.w),
+        (k, out) => k.conv2dBackwardWeight(x.ptr, c.x, sparseDy.ptr, out, c.w, c.p),
+        (out) => conv2dBackwardWeight(x.view, c.x, sparseDy.view, ys, out, c.w, c.p),
+      );
+      // the weight gradient of a filter with few weights runs the direct kernel instead
+      const skipping = c.p.groups === 1 ? (c.w[1] * c.w[2] * c.w[3] <= 64 && c.p.stride[0] === 1 && c.p.padding[0] === 0 && OW % 4 === 0 ? 1 : 2) : 0;
+      expect([one, two].map((k, i) => k.stats.sparseGradients - before[i]!)).toEqual([skipping, skipping]);
       for (const b of blocks) arena.free(b.ptr);
     });
   }
+
+  /** Zeroes each element with probability 3/4 (a fixed pattern per seed). */
+  function sparsify(view: Float32Array, seed: number): void {
+    let s = seed;
+    for (let i = 0; i < view.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      if (s >>> 30 !== 0) view[i] = 0;
+    }
+  }
+
+  test("sparse and dense gradients agree, and the sparse path runs only when it can", () => {
+    const xs: Shape4 = [9, 20, 12, 12];
+    const ws: Shape4 = [50, 20, 5, 5];
+    const ys: Shape4 = [9, 50, 8, 8];
+    const n = (s: Shape4) => s[0] * s[1] * s[2] * s[3];
+    const x = block(n(xs), 8);
+    const w = block(n(ws), 9);
+    const dy = block(n(ys), 10);
+    sparsify(dy.view, 11);
+    const outs = [0, 1, 2, 3].map(() => block(n(xs), -1));
+    const sparseBefore = two.stats.sparseGradients;
+    two.conv2dBackwardInput(dy.ptr, w.ptr, ws, outs[0]!.ptr, xs);
+    dense.conv2dBackwardInput(dy.ptr, w.ptr, ws, outs[1]!.ptr, xs);
+    expect(relativeError(outs[0]!.view, outs[1]!.view)).toBeLessThan(1e-5);
+    two.conv2dBackwardWeight(x.ptr, xs, dy.ptr, outs[2]!.ptr, ws);
+    dense.conv2dBackwardWeight(x.ptr, xs, dy.ptr, outs[3]!.ptr, ws);
+    expect(relativeError(outs[2]!.view.subarray(0, n(ws)), outs[3]!.view.subarray(0, n(ws)))).toBeLessThan(1e-5);
+    expect(two.stats.sparseGradients - sparseBefore).toBe(2);
+    expect(dense.stats.sparseGradients).toBe(0);
+    // 0 · ∞ is NaN: with an infinite input or weight, neither gradient may skip dy's zeros
+    x.view[3] = Number.POSITIVE_INFINITY;
+    w.view[5] = Number.NEGATIVE_INFINITY;
+    const refW = new Float32Array(n(ws));
+    conv2dBackwardWeight(x.view, xs, dy.view, ys, refW, ws, geometry());
+    two.conv2dBackwardWeight(x.ptr, xs, dy.ptr, outs[2]!.ptr, ws);
+    const refX = new Float32Array(n(xs));
+    conv2dBackwardInput(dy.view, ys, w.view, ws, refX, xs, geometry());
+    two.conv2dBackwardInput(dy.ptr, w.ptr, ws, outs[0]!.ptr, xs);
+    const nans = (v: Float32Array) => v.reduce((k, e) => k + (Number.isNaN(e) ? 1 : 0), 0);
+    expect(nans(refW)).toBeGreaterThan(0);
+    expect(nans(outs[2]!.view.subarray(0, n(ws)))).toBe(nans(refW));
+    expect(nans(refX)).toBeGreaterThan(0);
+    expect(nans(outs[0]!.view)).toBe(nans(refX));
+    expect(two.stats.sparseGradients - sparseBefore).toBe(2);
+    for (const b of [x, w, dy, ...outs]) arena.free(b.ptr);
+  });
 
   test("the weight gradient sums images in groups when their im2col exceeds the group budget", () => {
     // 40 images of conv2 need 5 MiB of columns, more than one group's 4 MiB

@@ -116,6 +116,7 @@ export const SimdOp = {
   v128_const: 12,
   i8x16_shuffle: 13,
   f32x4_splat: 19,
+  i32x4_extract_lane: 27,
   f32x4_extract_lane: 31,
   f32x4_eq: 65,
   f32x4_ne: 66,
@@ -461,6 +462,13 @@ export const f32x4_splat =
   (c) => {
     a(c);
     c.simd(SimdOp.f32x4_splat);
+  };
+/** One i32 lane (0..3) of a vector. */
+export const i32x4_extract_lane =
+  (v: Expr, lane: number): Expr =>
+  (c) => {
+    v(c);
+    c.simd(SimdOp.i32x4_extract_lane, lane);
   };
 /** One f32 lane (0..3) of a vector. */
 export const f32x4_extract_lane =

@@ -6,6 +6,7 @@
  */
 import { Arena, createSharedMemory } from "./arena.js";
 import { ConvParam } from "./conv.js";
+import { SPARSE_ENTRY_BYTES, SparseInputParam, SparseWeightParam } from "./conv-sparse.js";
 import { DIRECT_WEIGHT_MAX_KW, DirectWeightParam } from "./conv-weight-direct.js";
 import { detectRelaxedSimd, detectRelaxedSimdSync, type SimdFlavour } from "./features.js";
 import { GemmParam, GemmSumParam, PANEL, TILE_ROWS } from "./gemm.js";
@@ -32,6 +33,11 @@ export interface WasmKernelsOptions {
   parallelMinFlops?: number;
   /** `Atomics.load` polls a worker makes after a job before it sleeps (default 4000). */
   spin?: number;
+  /**
+   * Convolution gradients skip the zeros of dy when at most this fraction of it is nonzero
+   * (default 0.4; behind a 2×2 max pool it is 0.25). 0 never skips, 1 always does.
+   */
+  sparseMaxDensity?: number;
 }
 
 /** Convolution geometry for {@link WasmKernels.im2col}; `Conv2dParams` fits. */
@@ -96,6 +102,13 @@ const WEIGHT_GRADIENT_CHUNKS = 16;
 
 /** The weight gradient im2cols this many bytes of images at a time (then sums their GEMMs). */
 const WEIGHT_GRADIENT_COLS_BYTES = 4 << 20;
+
+/**
+ * Sparse weight-gradient jobs cut the images into at most this many chunks, of at least
+ * SPARSE_WEIGHT_MIN_IMAGES each: every chunk has a partial dW to add at the end.
+ */
+const SPARSE_WEIGHT_CHUNKS = 16;
+const SPARSE_WEIGHT_MIN_IMAGES = 4;
 
 /** How a GEMM is cut into chunks: a grid of row blocks × panel blocks. */
 interface GemmPlan {
@@ -289,6 +302,8 @@ export class WasmKernels {
   private readonly runner: JobRunner;
   private readonly job: number;
   private readonly parallelMinFlops: number;
+  private readonly sparseMaxDensity: number;
+  private sparseGradients = 0;
   /** Packed B of sgemm, and the packed weight of the input gradient. */
   private readonly packScratch: Scratch;
   /** One region per thread (cols, packed panels) for the convolution jobs. */
@@ -310,6 +325,7 @@ export class WasmKernels {
   ) {
     this.maxThreads = options.threads ?? 1;
     this.parallelMinFlops = options.parallelMinFlops ?? 3e6;
+    this.sparseMaxDensity = options.sparseMaxDensity ?? 0.4;
     this.packScratch = new Scratch(arena);
     this.threadScratch = new Scratch(arena);
     this.colsScratch = new Scratch(arena);
@@ -330,8 +346,16 @@ export class WasmKernels {
    * Threaded jobs run so far, their chunks, and how many of those the calling thread ran; jobs
    * it ran alone, and stalls (see JobRunner).
    */
-  get stats(): { readonly jobs: number; readonly chunks: number; readonly callerChunks: number; readonly soloJobs: number; readonly stalls: number } {
-    return { ...this.runner.stats };
+  get stats(): {
+    readonly jobs: number;
+    readonly chunks: number;
+    readonly callerChunks: number;
+    readonly soloJobs: number;
+    readonly stalls: number;
+    /** Convolution gradients that skipped dy's zeros. */
+    readonly sparseGradients: number;
+  } {
+    return { ...this.runner.stats, sparseGradients: this.sparseGradients };
   }
 
   /** Threads a large kernel call runs on now (1, or 2 once the worker is running). */
@@ -507,6 +531,10 @@ export class WasmKernels {
     this.checkSpan("conv2dBackwardInput", "w", w, g.O * g.K, shapes);
     this.checkSpan("conv2dBackwardInput", "dx", dx, g.N * g.C * g.H * g.W, shapes);
     if (g.N === 0 || g.C === 0) return;
+    if (g.groups === 1 && g.O > 0 && this.isSparse(dy, g.N * g.O * g.pixels) && this.exports.all_finite(g.O * g.K, w) === 1) {
+      this.sparseInputGradient(g, dy, w, dx);
+      return;
+    }
     // every image multiplies by the same W_g: pack each group's panels once, here
     const panels = Math.ceil(g.K / PANEL);
     const groupBytes = g.Og * panels * PANEL * 4;
@@ -537,6 +565,10 @@ export class WasmKernels {
     }
     if (directWeightGradient(g)) {
       this.directWeightGradient(g, x, dy, dw);
+      return;
+    }
+    if (g.groups === 1 && this.isSparse(dy, g.N * g.O * g.pixels) && this.exports.all_finite(g.N * g.C * g.H * g.W, x) === 1) {
+      this.sparseWeightGradient(g, x, dy, dw);
       return;
     }
     const imageCols = g.pixels * g.Ktot * 4;
@@ -697,6 +729,66 @@ export class WasmKernels {
     params[ElementwiseParam.out] = out;
     params[ElementwiseParam.perChunk] = perChunk;
     this.runner.run(kind, Math.ceil(n / perChunk), params);
+  }
+
+  /** Whether at most sparseMaxDensity of the n floats at dy are nonzero. */
+  private isSparse(dy: number, n: number): boolean {
+    if (this.sparseMaxDensity <= 0 || n === 0) return false;
+    return this.sparseMaxDensity >= 1 || this.exports.count_nonzero(n, dy) <= this.sparseMaxDensity * n;
+  }
+
+  /**
+   * The weight gradient over dy's nonzeros (see conv-sparse.ts). Chunks are fixed ranges of
+   * images (a function of N alone), each summed into its own partial dW, which are then added
+   * in chunk order: the same sums in the same order for any number of threads.
+   */
+  private sparseWeightGradient(g: ConvPlan, x: number, dy: number, dw: number): void {
+    this.sparseGradients++;
+    const perChunk = Math.max(SPARSE_WEIGHT_MIN_IMAGES, Math.ceil(g.N / SPARSE_WEIGHT_CHUNKS));
+    const chunks = Math.ceil(g.N / perChunk);
+    const weights = g.O * g.K;
+    const partialStride = cacheLines(weights * 4);
+    const entriesOffset = cacheLines((g.O + 1) * 4);
+    const colsOffset = entriesOffset + cacheLines(g.O * g.pixels * SPARSE_ENTRY_BYTES);
+    const stride = cacheLines(colsOffset + g.pixels * g.K * 4);
+    const partials = chunks === 1 ? dw : this.colsScratch.get(chunks * partialStride);
+    const params: number[] = [x, ...g.geometry];
+    params[SparseWeightParam.dy] = dy;
+    params[SparseWeightParam.partials] = partials;
+    params[SparseWeightParam.partialStride] = partialStride;
+    params[SparseWeightParam.O] = g.O;
+    params[SparseWeightParam.K] = g.K;
+    params[SparseWeightParam.images] = g.N;
+    params[SparseWeightParam.imagesPerChunk] = perChunk;
+    params[SparseWeightParam.scratch] = this.threadScratch.get(stride * this.maxThreads);
+    params[SparseWeightParam.scratchStride] = stride;
+    params[SparseWeightParam.entriesOffset] = entriesOffset;
+    params[SparseWeightParam.colsOffset] = colsOffset;
+    this.runner.run(Kind.convWeightSparse, chunks, params);
+    if (chunks === 1) return;
+    this.exports.binary_add(weights, partials, 1, partials + partialStride, 1, dw);
+    for (let c = 2; c < chunks; c++) this.exports.binary_add(weights, dw, 1, partials + c * partialStride, 1, dw);
+  }
+
+  /** The input gradient over dy's nonzeros (see conv-sparse.ts); threads split the images. */
+  private sparseInputGradient(g: ConvPlan, dy: number, w: number, dx: number): void {
+    this.sparseGradients++;
+    const entriesOffset = cacheLines((g.pixels + 1) * 4);
+    const dcolsOffset = entriesOffset + cacheLines(g.O * g.pixels * SPARSE_ENTRY_BYTES);
+    const stride = cacheLines(dcolsOffset + g.pixels * g.K * 4);
+    const perChunk = imagesPerChunk(g.N);
+    const params: number[] = [dx, ...g.geometry];
+    params[SparseInputParam.Wt] = w;
+    params[SparseInputParam.dy] = dy;
+    params[SparseInputParam.O] = g.O;
+    params[SparseInputParam.K] = g.K;
+    params[SparseInputParam.images] = g.N;
+    params[SparseInputParam.imagesPerChunk] = perChunk;
+    params[SparseInputParam.scratch] = this.threadScratch.get(stride * this.maxThreads);
+    params[SparseInputParam.scratchStride] = stride;
+    params[SparseInputParam.entriesOffset] = entriesOffset;
+    params[SparseInputParam.dcolsOffset] = dcolsOffset;
+    this.runner.run(Kind.convInputSparse, Math.ceil(g.N / perChunk), params);
   }
 
   /** The weight gradient without im2col (see conv-weight-direct.ts); threads split the filters. */

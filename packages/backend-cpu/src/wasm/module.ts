@@ -5,6 +5,7 @@
  */
 import { createSharedMemory } from "./arena.js";
 import { emitConv } from "./conv.js";
+import { emitSparseConv } from "./conv-sparse.js";
 import { emitDirectWeightGradient } from "./conv-weight-direct.js";
 import { emitElementwise, type WasmBinaryOp, type WasmUnaryOp } from "./elementwise.js";
 import { ModuleBuilder } from "./emitter.js";
@@ -16,7 +17,19 @@ import { emitPooling } from "./pooling.js";
 import { type WasmInstance, type WasmMemory, type WasmModule, wasmApi } from "./wasm-api.js";
 
 /** Job kinds, in the order `run_job` dispatches them. */
-export const Kind = { gemm: 0, im2col: 1, gemmSum: 2, convForward: 3, convBackwardInput: 4, pool: 5, unary: 6, binary: 7, convWeightDirect: 8 } as const;
+export const Kind = {
+  gemm: 0,
+  im2col: 1,
+  gemmSum: 2,
+  convForward: 3,
+  convBackwardInput: 4,
+  pool: 5,
+  unary: 6,
+  binary: 7,
+  convWeightDirect: 8,
+  convWeightSparse: 9,
+  convInputSparse: 10,
+} as const;
 
 /** The name of each job kind, by number (for error messages). */
 export const KIND_NAMES: readonly string[] = Object.keys(Kind);
@@ -87,6 +100,10 @@ export interface KernelExports {
     cols: number,
   ): void;
   run_job(job: number, thread: number): number;
+  /** Elements of n floats at x that are not ±0 (NaN counts). */
+  count_nonzero(n: number, x: number): number;
+  /** 1 when none of n floats at x is ±∞ or NaN, else 0. */
+  all_finite(n: number, x: number): number;
   sum_rows(rows: number, n: number, x: number, out: number): void;
   maxpool: PoolKernel;
   maxpool_grad: PoolKernel;
@@ -107,8 +124,21 @@ export function kernelModuleBytes(flavour: SimdFlavour): Uint8Array {
   const { poolChunk } = emitPooling(mb);
   const { unaryChunk, binaryChunk } = emitElementwise(mb);
   const directWeightChunk = emitDirectWeightGradient(mb, flavour);
+  const { sparseWeightChunk, sparseInputChunk } = emitSparseConv(mb, flavour, im2col, col2im);
   // the order of Kind
-  emitRunJob(mb, [gemmChunk, im2colChunk, gemmSumChunk, convForwardChunk, convBackwardInputChunk, poolChunk, unaryChunk, binaryChunk, directWeightChunk]);
+  emitRunJob(mb, [
+    gemmChunk,
+    im2colChunk,
+    gemmSumChunk,
+    convForwardChunk,
+    convBackwardInputChunk,
+    poolChunk,
+    unaryChunk,
+    binaryChunk,
+    directWeightChunk,
+    sparseWeightChunk,
+    sparseInputChunk,
+  ]);
   return mb.toBytes();
 }
 

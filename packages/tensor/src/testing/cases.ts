@@ -410,6 +410,8 @@ const CONV_GEOMETRIES: ConvGeometry[] = [
   { x: [2, 4, 9, 9], w: [4, 2, 3, 2], stride: [1, 2], padding: [2, 0], dilation: [2, 1], groups: 2 },
   { x: [1, 2, 5, 5], w: [2, 1, 3, 3], padding: [1, 1], groups: 2 },
   { x: [3, 2, 4, 4], w: [5, 2, 1, 1] },
+  // LeNet's conv2 in small: more weights per filter than a direct kernel takes
+  { x: [2, 4, 8, 8], w: [3, 4, 5, 5] },
 ];
 
 function convCases(): OpCase[] {
@@ -451,6 +453,28 @@ function convCases(): OpCase[] {
       name: `conv2dBackwardWeight ${desc}`,
       op: "conv2dBackwardWeight",
       inputs: [f(g.x), f(y)],
+      run: (x, dy) => T.conv2dBackwardWeight(x, dy, g.w, params),
+      ref: (x, dy) => R.conv2dBackwardWeight(x, dy, g.w, refParams),
+      dtype: "float32",
+      tol: ACCUMULATE_TOL,
+      grad: false,
+    });
+    // dy as a max pool passes it back, mostly zeros: backends may skip them
+    const pooled = { shape: y, kind: "pooled" } as const;
+    out.push({
+      name: `conv2dBackwardInput pooled dy ${desc}`,
+      op: "conv2dBackwardInput",
+      inputs: [pooled, f(g.w)],
+      run: (dy, w) => T.conv2dBackwardInput(dy, w, g.x, params),
+      ref: (dy, w) => R.conv2dBackwardInput(dy, w, g.x, refParams),
+      dtype: "float32",
+      tol: ACCUMULATE_TOL,
+      grad: false,
+    });
+    out.push({
+      name: `conv2dBackwardWeight pooled dy ${desc}`,
+      op: "conv2dBackwardWeight",
+      inputs: [f(g.x), pooled],
       run: (x, dy) => T.conv2dBackwardWeight(x, dy, g.w, params),
       ref: (x, dy) => R.conv2dBackwardWeight(x, dy, g.w, refParams),
       dtype: "float32",

@@ -11,7 +11,7 @@ import { type RefArray, ref } from "./reference.js";
  * axis) holds r mod 3 exact zeros, so reductions over it see groups of 0, 1 and 2 zeros. `ties`:
  * values from {-1, 0, 1} with about one NaN in ten, so windows hold equal maxima and NaNs.
  */
-export type ValueKind = "float" | "positive" | "int" | "bool" | "index" | "distinct" | "sparse" | "ties";
+export type ValueKind = "float" | "positive" | "int" | "bool" | "index" | "distinct" | "sparse" | "pooled" | "ties";
 
 /** How an input tensor is laid out in memory (the values are the same either way). */
 export type Layout = "contiguous" | "transposed" | "strided" | "offset";
@@ -42,6 +42,12 @@ export function drawValues(spec: InputSpec, rng: RandomState): RefArray {
       const u = rng.randomSample();
       // Magnitudes stay in [0.5, 2]: products of the others are far from 0 and from overflow.
       values[i] = (((c - r) % last) + last) % last < r % 3 ? 0 : Math.fround((u < 0.5 ? -1 : 1) * (0.5 + (u < 0.5 ? u : u - 0.5) * 3));
+    }
+  } else if (kind === "pooled") {
+    // A gradient as a 2×2 max pool passes it back: three values in four are zero.
+    for (let i = 0; i < n; i++) {
+      const u = rng.randomSample();
+      values[i] = u < 0.75 ? 0 : Math.fround((u - 0.875) * 16);
     }
   } else if (kind === "ties") {
     for (let i = 0; i < n; i++) {
