@@ -1,8 +1,9 @@
 /**
  * WebAssembly SIMD kernels over tensors stored in one shared memory: argument checks, the
  * plans that cut big calls into chunks, and the threads that run them. Every plan depends on
- * the shapes only, never on the number of threads, and chunks never split a sum, so results
- * are bit-identical whether one or two threads run them.
+ * the shapes only, never on the number of threads, and a sum is split across chunks only at
+ * places fixed by the shapes (the sparse weight gradient's image ranges, whose partial sums are
+ * added in order), so results are bit-identical whether one or two threads run them.
  */
 import { Arena, createSharedMemory } from "./arena.js";
 import { ConvParam } from "./conv.js";
