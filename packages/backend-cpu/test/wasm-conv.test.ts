@@ -198,6 +198,12 @@ describe("wasm convolutions", () => {
     expect(two.stats.soloJobs).toBeLessThanOrEqual(8 * two.stats.stalls);
   });
 
+  test("a sparseMaxDensity outside [0, 1] is refused", async () => {
+    for (const bad of [-0.1, 1.5, Number.NaN]) {
+      await expect(createWasmKernels({ arena, sparseMaxDensity: bad })).rejects.toThrow(/sparseMaxDensity must be a number from 0 to 1/);
+    }
+  });
+
   test("invalid geometry is rejected with the shapes in the message", () => {
     expect(() => one.conv2d(64, [1, 3, 8, 8], 64, [4, 2, 3, 3], 64)).toThrow(/conv2d: invalid convolution \(input \[1,3,8,8\], weight \[4,2,3,3\]/);
     const end = one.memory.buffer.byteLength;

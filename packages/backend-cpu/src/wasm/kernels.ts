@@ -327,6 +327,9 @@ export class WasmKernels {
     this.maxThreads = options.threads ?? 1;
     this.parallelMinFlops = options.parallelMinFlops ?? 3e6;
     this.sparseMaxDensity = options.sparseMaxDensity ?? 0.4;
+    if (!(this.sparseMaxDensity >= 0 && this.sparseMaxDensity <= 1)) {
+      throw new RangeError(`createWasmKernels: sparseMaxDensity must be a number from 0 to 1, got ${String(options.sparseMaxDensity)}`);
+    }
     this.packScratch = new Scratch(arena);
     this.threadScratch = new Scratch(arena);
     this.colsScratch = new Scratch(arena);
