@@ -106,10 +106,12 @@ const WEIGHT_GRADIENT_COLS_BYTES = 4 << 20;
 
 /**
  * Sparse weight-gradient jobs cut the images into at most this many chunks, of at least
- * SPARSE_WEIGHT_MIN_IMAGES each: every chunk has a partial dW to add at the end.
+ * SPARSE_WEIGHT_MIN_IMAGES each: every chunk has a partial dW to add at the end, and the
+ * partials take at most SPARSE_PARTIALS_BYTES (but two chunks are always allowed).
  */
 const SPARSE_WEIGHT_CHUNKS = 16;
 const SPARSE_WEIGHT_MIN_IMAGES = 4;
+const SPARSE_PARTIALS_BYTES = 32 << 20;
 
 /** How a GEMM is cut into chunks: a grid of row blocks × panel blocks. */
 interface GemmPlan {
@@ -748,10 +750,11 @@ export class WasmKernels {
    */
   private sparseWeightGradient(g: ConvPlan, x: number, dy: number, dw: number): void {
     this.sparseGradients++;
-    const perChunk = Math.max(SPARSE_WEIGHT_MIN_IMAGES, Math.ceil(g.N / SPARSE_WEIGHT_CHUNKS));
-    const chunks = Math.ceil(g.N / perChunk);
     const weights = g.O * g.K;
     const partialStride = cacheLines(weights * 4);
+    const maxChunks = Math.min(SPARSE_WEIGHT_CHUNKS, Math.max(2, Math.floor(SPARSE_PARTIALS_BYTES / partialStride)));
+    const perChunk = Math.max(SPARSE_WEIGHT_MIN_IMAGES, Math.ceil(g.N / maxChunks));
+    const chunks = Math.ceil(g.N / perChunk);
     const entriesOffset = cacheLines((g.O + 1) * 4);
     const colsOffset = entriesOffset + cacheLines(g.O * g.pixels * SPARSE_ENTRY_BYTES);
     const stride = cacheLines(colsOffset + g.pixels * g.K * 4);
