@@ -92,35 +92,28 @@ describe("wasm convolutions", () => {
         (k, out) => k.conv2d(x.ptr, c.x, w.ptr, c.w, out, c.p),
         (out) => conv2d(x.view, c.x, w.view, c.w, out, ys, c.p),
       );
-      check(
-        "conv2dBackwardInput",
-        size(c.x),
-        (k, out) => k.conv2dBackwardInput(dy.ptr, w.ptr, c.w, out, c.x, c.p),
-        (out) => conv2dBackwardInput(dy.view, ys, w.view, c.w, out, c.x, c.p),
-      );
-      check(
-        "conv2dBackwardWeight",
-        size(c.w),
-        (k, out) => k.conv2dBackwardWeight(x.ptr, c.x, dy.ptr, out, c.w, c.p),
-        (out) => conv2dBackwardWeight(x.view, c.x, dy.view, ys, out, c.w, c.p),
-      );
-      // dy as behind a max pool: three entries in four zero, so both gradients skip them
+      // and dy as behind a max pool: three entries in four zero, so both gradients skip them
       const sparseDy = block(size(ys), 6);
       blocks.push(sparseDy);
       sparsify(sparseDy.view, 7);
       const before = [one, two].map((k) => k.stats.sparseGradients);
-      check(
-        "conv2dBackwardInput, sparse dy",
-        size(c.x),
-        (k, out) => k.conv2dBackwardInput(sparseDy.ptr, w.ptr, c.w, out, c.x, c.p),
-        (out) => conv2dBackwardInput(sparseDy.view, ys, w.view, c.w, out, c.x, c.p),
-      );
-      check(
-        "conv2dBackwardWeight, sparse dy",
-        size(c.w),
-        (k, out) => k.conv2dBackwardWeight(x.ptr, c.x, sparseDy.ptr, out, c.w, c.p),
-        (out) => conv2dBackwardWeight(x.view, c.x, sparseDy.view, ys, out, c.w, c.p),
-      );
+      for (const [variant, d] of [
+        ["", dy],
+        [", sparse dy", sparseDy],
+      ] as const) {
+        check(
+          `conv2dBackwardInput${variant}`,
+          size(c.x),
+          (k, out) => k.conv2dBackwardInput(d.ptr, w.ptr, c.w, out, c.x, c.p),
+          (out) => conv2dBackwardInput(d.view, ys, w.view, c.w, out, c.x, c.p),
+        );
+        check(
+          `conv2dBackwardWeight${variant}`,
+          size(c.w),
+          (k, out) => k.conv2dBackwardWeight(x.ptr, c.x, d.ptr, out, c.w, c.p),
+          (out) => conv2dBackwardWeight(x.view, c.x, d.view, ys, out, c.w, c.p),
+        );
+      }
       // the weight gradient of a filter with few weights runs the direct kernel instead
       const skipping = c.p.groups === 1 ? (c.w[1] * c.w[2] * c.w[3] <= 64 && c.p.stride[0] === 1 && c.p.padding[0] === 0 && OW % 4 === 0 ? 1 : 2) : 0;
       expect([one, two].map((k, i) => k.stats.sparseGradients - before[i]!)).toEqual([skipping, skipping]);

@@ -25,11 +25,9 @@
  */
 import {
   type Code,
-  f32x4_add,
   f32x4_extract_lane,
-  f32x4_mul,
   f32x4_ne,
-  f32x4_relaxed_madd,
+  f32x4_madd,
   f32x4_sub,
   f32x4_eq,
   type Expr,
@@ -60,7 +58,7 @@ import {
   ValType,
 } from "./emitter.js";
 import type { SimdFlavour } from "./features.js";
-import { GeometryParam } from "./im2col.js";
+import { GEOMETRY_ARGS, GeometryParam } from "./im2col.js";
 import { jobParam } from "./job.js";
 
 const I = ValType.i32;
@@ -71,7 +69,8 @@ export const SPARSE_ENTRY_BYTES = 8;
 
 /**
  * Vectors per column block. Each nonzero costs a load per vector, so wider blocks only save
- * list walking; measured on LeNet's conv2 at batch 500: 4 beats 2, 3, 6, 8 and 12.
+ * list walking. Measured on LeNet's conv2 at batch 500, as a fraction of the dense gradient's
+ * time in the same process: 4 and 6 about 0.40, 2, 3 and 8 0.44–0.46, 12 0.6–0.8.
  */
 const BLOCK_VECTORS = 4;
 
@@ -113,9 +112,6 @@ export const SparseInputParam = {
   dcolsOffset: 23,
 } as const;
 
-/** im2col's and col2im's geometry arguments after X, in their order. */
-const GEOMETRY = ["C", "H", "W", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW"] as const;
-
 /** The sparse gradient job functions added to a module. */
 export interface SparseConvFunctions {
   sparseWeightChunk: FunctionBuilder;
@@ -131,11 +127,6 @@ export function emitSparseConv(mb: ModuleBuilder, flavour: SimdFlavour, im2col: 
   emitCountNonzero(mb);
   emitAllFinite(mb);
   return { sparseWeightChunk: emitWeightChunk(mb, flavour, im2col), sparseInputChunk: emitInputChunk(mb, flavour, col2im) };
-}
-
-/** `acc += s · x`, fused where relaxed SIMD allows. */
-function madd(flavour: SimdFlavour, s: Expr, x: Expr, acc: Expr): Expr {
-  return flavour === "relaxed" ? f32x4_relaxed_madd(s, x, acc) : f32x4_add(f32x4_mul(s, x), acc);
 }
 
 /**
@@ -185,8 +176,9 @@ function sweepBlocks(c: Code, flavour: SimdFlavour, K: Local, rows: Expr, starts
       c.set(baseKb, i32_add(get(base), get(kb)));
       c.set(dst, i32_add(get(dst0), get(kb)));
       c.for(r, i32(0), rows, 1, () => {
-        c.set(e, i32_load(i32_add(get(starts), i32_shl(get(r), i32(2)))));
-        c.set(end, i32_load(i32_add(get(starts), i32_shl(get(r), i32(2))), 4));
+        c.set(e, i32_add(get(starts), i32_shl(get(r), i32(2))));
+        c.set(end, i32_load(get(e), 4));
+        c.set(e, i32_load(get(e)));
         c.if(
           get(load),
           () => used.forEach((a, i) => c.set(a, loadAcc(i))),
@@ -195,7 +187,7 @@ function sweepBlocks(c: Code, flavour: SimdFlavour, K: Local, rows: Expr, starts
         c.while(i32_lt_u(get(e), get(end)), () => {
           c.set(s, v128_load32_splat(get(e), 4));
           c.set(src, i32_add(get(baseKb), i32_load(get(e))));
-          used.forEach((a, i) => c.set(a, madd(flavour, get(s), loadRow(i), get(a))));
+          used.forEach((a, i) => c.set(a, f32x4_madd(flavour, get(s), loadRow(i), get(a))));
           c.set(e, i32_add(get(e), i32(SPARSE_ENTRY_BYTES)));
         });
         if (vectors === 0) c.store("f32", get(dst), f32x4_extract_lane(get(acc[0]!), 0));
@@ -238,7 +230,7 @@ function emitWeightChunk(mb: ModuleBuilder, flavour: SimdFlavour, im2col: Functi
   c.set(image, i32_add(P("X"), i32_mul(get(n), get(imageBytes))));
   c.set(dyRow, i32_add(P("dy"), i32_mul(i32_mul(get(n), get(O)), get(pixelBytes))));
   c.while(i32_lt_u(get(n), get(n1)), () => {
-    c.call(im2col, i32(0), i32(1), get(image), ...GEOMETRY.map((slot) => P(slot)), get(cols));
+    c.call(im2col, i32(0), i32(1), get(image), ...GEOMETRY_ARGS.map((slot) => P(slot)), get(cols));
     // the nonzeros of each filter's dy row: offsets of the cols rows they weight
     c.set(e, i32_add(get(starts), P("entriesOffset")));
     c.for(r, i32(0), get(O), 1, () => {
@@ -290,7 +282,7 @@ function emitInputChunk(mb: ModuleBuilder, flavour: SimdFlavour, col2im: Functio
     });
     c.store("i32", i32_add(get(starts), i32_shl(get(pixels), i32(2))), get(e));
     sweepBlocks(c, flavour, K, get(pixels), starts, W, dcols, rowBytes, zero);
-    c.call(col2im, get(image), ...GEOMETRY.map((s) => P(s)), get(dcols));
+    c.call(col2im, get(image), ...GEOMETRY_ARGS.map((s) => P(s)), get(dcols));
     c.set(dyImage, i32_add(get(dyImage), get(dyImageBytes)));
     c.set(image, i32_add(get(image), get(imageBytes)));
     c.set(n, i32_add(get(n), i32(1)));

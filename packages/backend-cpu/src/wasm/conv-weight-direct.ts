@@ -17,11 +17,9 @@
 import {
   type Code,
   f32_add,
-  f32x4_add,
   f32x4_const,
   f32x4_extract_lane,
-  f32x4_mul,
-  f32x4_relaxed_madd,
+  f32x4_madd,
   type FunctionBuilder,
   get,
   i32,
@@ -112,7 +110,7 @@ function emitPlaneKernel(mb: ModuleBuilder, kw: number, flavour: SimdFlavour): F
 
 /** `acc += d · x`, fused where relaxed SIMD allows. */
 function madd(c: Code, flavour: SimdFlavour, acc: Local, d: Local, x: Local): void {
-  c.set(acc, flavour === "relaxed" ? f32x4_relaxed_madd(get(d), get(x), get(acc)) : f32x4_add(f32x4_mul(get(d), get(x)), get(acc)));
+  c.set(acc, f32x4_madd(flavour, get(d), get(x), get(acc)));
 }
 
 function emitChunk(mb: ModuleBuilder, kernels: readonly FunctionBuilder[]): FunctionBuilder {

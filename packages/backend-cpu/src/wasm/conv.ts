@@ -29,7 +29,7 @@ import {
   v128_load,
 } from "./emitter.js";
 import { PANEL } from "./gemm.js";
-import { GeometryParam } from "./im2col.js";
+import { GEOMETRY_ARGS, GeometryParam } from "./im2col.js";
 import { jobParam } from "./job.js";
 
 /**
@@ -60,9 +60,6 @@ export const ConvParam = {
    */
   packDirect: 25,
 } as const;
-
-/** im2col's arguments after (n0, n1, X), in its order. */
-const GEOMETRY = ["C", "H", "W", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW"] as const;
 
 const I = ValType.i32;
 
@@ -186,7 +183,7 @@ function emitConvChunk(
       c.if(
         P("packDirect"),
         () => c.call(packPanels!, get(image), P("C"), P("H"), P("W"), P("kh"), P("kw"), P("OH"), P("OW"), get(packed)),
-        () => c.call(deps.im2col, i32(0), i32(1), get(image), ...GEOMETRY.map((s) => P(s)), get(cols)),
+        () => c.call(deps.im2col, i32(0), i32(1), get(image), ...GEOMETRY_ARGS.map((s) => P(s)), get(cols)),
       );
       c.for(g, i32(0), P("groups"), 1, () => {
         // op(B) = this group's columns of cols, transposed: K × pixels, so panels run over pixels
@@ -214,7 +211,7 @@ function emitConvChunk(
           ...[i32_add(get(cols), i32_shl(i32_mul(get(g), get(K)), i32(2))), get(Ktot), i32(0), P("mc")],
         );
       });
-      c.call(deps.col2im, get(image), ...GEOMETRY.map((s) => P(s)), get(cols));
+      c.call(deps.col2im, get(image), ...GEOMETRY_ARGS.map((s) => P(s)), get(cols));
     }
     c.set(image, i32_add(get(image), get(imageBytes)));
     c.set(outImage, i32_add(get(outImage), get(outImageBytes)));

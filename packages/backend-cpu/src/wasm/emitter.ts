@@ -503,6 +503,13 @@ export const f32x4_relaxed_madd =
     c.simd(SimdOp.f32x4_relaxed_madd);
   };
 
+/**
+ * `a*b + acc` as the SIMD flavour allows: one fused relaxed-SIMD instruction, or a multiply then
+ * an add (the kernels generated for either flavour share this, so they round alike).
+ */
+export const f32x4_madd = (flavour: "relaxed" | "standard", a: Expr, b: Expr, acc: Expr): Expr =>
+  flavour === "relaxed" ? f32x4_relaxed_madd(a, b, acc) : f32x4_add(f32x4_mul(a, b), acc);
+
 const simdBinary =
   (op: number) =>
   (a: Expr, b: Expr): Expr =>

@@ -19,8 +19,7 @@ import {
   f32_load,
   f32x4_add,
   f32x4_extract_lane,
-  f32x4_mul,
-  f32x4_relaxed_madd,
+  f32x4_madd,
   get,
   i32,
   i32_add,
@@ -131,8 +130,7 @@ export function emitGemm(mb: ModuleBuilder, flavour: SimdFlavour): GemmFunctions
 
 /** `acc += x * b`, fused in one instruction when relaxed SIMD is available. */
 function madd(c: Code, flavour: SimdFlavour, acc: Local, x: Local, b: Local): void {
-  const product = flavour === "relaxed" ? f32x4_relaxed_madd(get(x), get(b), get(acc)) : f32x4_add(f32x4_mul(get(x), get(b)), get(acc));
-  c.set(acc, product);
+  c.set(acc, f32x4_madd(flavour, get(x), get(b), get(acc)));
 }
 
 /**

@@ -57,7 +57,9 @@ export const Im2colParam = {
 } as const;
 
 const I = ValType.i32;
-const PARAMS = ["X", "C", "H", "W", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW", "out"] as const;
+/** The geometry arguments im2col and col2im take after X, in their order. */
+export const GEOMETRY_ARGS = ["C", "H", "W", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW"] as const;
+const PARAMS = ["X", ...GEOMETRY_ARGS, "out"] as const;
 
 /** The im2col functions added to a module. */
 export interface Im2colFunctions {

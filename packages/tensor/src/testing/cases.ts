@@ -439,48 +439,32 @@ function convCases(): OpCase[] {
       dtype: "float32",
       tol: ACCUMULATE_TOL,
     });
-    out.push({
-      name: `conv2dBackwardInput ${desc}`,
-      op: "conv2dBackwardInput",
-      inputs: [f(y), f(g.w)],
-      run: (dy, w) => T.conv2dBackwardInput(dy, w, g.x, params),
-      ref: (dy, w) => R.conv2dBackwardInput(dy, w, g.x, refParams),
-      dtype: "float32",
-      tol: ACCUMULATE_TOL,
-      grad: false,
-    });
-    out.push({
-      name: `conv2dBackwardWeight ${desc}`,
-      op: "conv2dBackwardWeight",
-      inputs: [f(g.x), f(y)],
-      run: (x, dy) => T.conv2dBackwardWeight(x, dy, g.w, params),
-      ref: (x, dy) => R.conv2dBackwardWeight(x, dy, g.w, refParams),
-      dtype: "float32",
-      tol: ACCUMULATE_TOL,
-      grad: false,
-    });
-    // dy as a max pool passes it back, mostly zeros: backends may skip them
-    const pooled = { shape: y, kind: "pooled" } as const;
-    out.push({
-      name: `conv2dBackwardInput pooled dy ${desc}`,
-      op: "conv2dBackwardInput",
-      inputs: [pooled, f(g.w)],
-      run: (dy, w) => T.conv2dBackwardInput(dy, w, g.x, params),
-      ref: (dy, w) => R.conv2dBackwardInput(dy, w, g.x, refParams),
-      dtype: "float32",
-      tol: ACCUMULATE_TOL,
-      grad: false,
-    });
-    out.push({
-      name: `conv2dBackwardWeight pooled dy ${desc}`,
-      op: "conv2dBackwardWeight",
-      inputs: [f(g.x), pooled],
-      run: (x, dy) => T.conv2dBackwardWeight(x, dy, g.w, params),
-      ref: (x, dy) => R.conv2dBackwardWeight(x, dy, g.w, refParams),
-      dtype: "float32",
-      tol: ACCUMULATE_TOL,
-      grad: false,
-    });
+    // dy as it comes, and as a max pool passes it back (mostly zeros: backends may skip them)
+    for (const [variant, dy] of [
+      ["", f(y)],
+      ["pooled dy ", { shape: y, kind: "pooled" }],
+    ] as const) {
+      out.push({
+        name: `conv2dBackwardInput ${variant}${desc}`,
+        op: "conv2dBackwardInput",
+        inputs: [dy, f(g.w)],
+        run: (dy, w) => T.conv2dBackwardInput(dy, w, g.x, params),
+        ref: (dy, w) => R.conv2dBackwardInput(dy, w, g.x, refParams),
+        dtype: "float32",
+        tol: ACCUMULATE_TOL,
+        grad: false,
+      });
+      out.push({
+        name: `conv2dBackwardWeight ${variant}${desc}`,
+        op: "conv2dBackwardWeight",
+        inputs: [f(g.x), dy],
+        run: (x, dy) => T.conv2dBackwardWeight(x, dy, g.w, params),
+        ref: (x, dy) => R.conv2dBackwardWeight(x, dy, g.w, refParams),
+        dtype: "float32",
+        tol: ACCUMULATE_TOL,
+        grad: false,
+      });
+    }
   }
   out.push({
     name: "conv2d non-contiguous input",
