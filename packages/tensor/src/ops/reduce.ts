@@ -49,7 +49,6 @@ function reduceMoved(op: ReduceOp, name: string, t: Tensor, axes: number[], keep
   const inner = sizeOf(axes.map((i) => t.shape[i]!));
   const outShape = keepdims ? t.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((i) => t.shape[i]!);
   const isArg = op === "argmax" || op === "argmin";
-  if (isArg && inner === 0) throw new TesseraError(name, `cannot take ${name} of an empty axis (shape ${fmtShape(t.shape)})`);
   const src = castIfNeeded(t, t.dtype === "bool" ? "int32" : t.dtype);
   const out = emptyTensor(t.backend, outShape, isArg ? "int32" : src.dtype);
   if (outer > 0) {
@@ -72,13 +71,25 @@ function reduceMoved(op: ReduceOp, name: string, t: Tensor, axes: number[], keep
   return out;
 }
 
+/**
+ * Max, min and their arg versions have no identity: like NumPy and PyTorch, they refuse an empty
+ * reduced axis, and accept empty kept axes (the result is then empty too).
+ */
+function checkNotEmpty(op: string, t: Tensor, axes: readonly number[]): void {
+  const empty = axes.filter((a) => t.shape[a] === 0);
+  if (empty.length > 0) {
+    throw new TesseraError(
+      op,
+      `cannot take ${op} over an empty axis (axis ${empty.join(", ")} of shape ${fmtShape(t.shape)} has size 0; expected reduced axes of size 1 or more)`,
+    );
+  }
+}
+
 function reduction(op: "sum" | "prod" | "max" | "min") {
   return (x: Tensor, axes?: number | number[], keepdims = false): Tensor => {
     const t = asTensor(x, op);
     const ax = normalizeAxes(op, axes, t.rank);
-    if ((op === "max" || op === "min") && t.size === 0) {
-      throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)})`);
-    }
+    if (op === "max" || op === "min") checkNotEmpty(op, t, ax);
     return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, op, t, ax, keepdims));
   };
 }
@@ -107,7 +118,7 @@ function argReduction(op: "argmax" | "argmin") {
   return (x: Tensor, axis?: number, keepdims = false): Tensor => {
     const t = asTensor(x, op);
     if (axis === undefined) {
-      if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor`);
+      if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)}; expected at least one element)`);
       return recordOp(op, [t], { axis: null, keepdims }, () => {
         const flat = t.isContiguous ? viewTensor(t, [t.size], [1], 0) : contiguousCopy(t);
         const flat1 = flat.shape.length === 1 ? flat : viewTensor(flat, [t.size], [1], 0);
@@ -126,6 +137,7 @@ function argReduction(op: "argmax" | "argmin") {
       });
     }
     const a = normalizeAxis(op, axis, t.rank);
+    checkNotEmpty(op, t, [a]);
     return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, op, t, [a], keepdims));
   };
 }
