@@ -39,8 +39,11 @@ export function caseInputs(c: OpCase, index: number, seed: number): RefArray[] {
   return c.inputs.map((spec) => drawValues(spec, rng));
 }
 
-/** `backend` as a backend without `readSync` looks to the core (a view of the same instance). */
-function withoutReadSync(backend: Backend): Backend {
+/**
+ * `backend` as a backend without `readSync` looks to the core (a view of the same instance):
+ * how a GPU backend looks, for testing what the core does when it cannot read synchronously.
+ */
+export function withoutReadSync(backend: Backend): Backend {
   return new Proxy(backend, {
     get(target, key) {
       if (key === "readSync") return undefined;
