@@ -8,6 +8,7 @@ import { RandomState } from "../random/random-state.js";
 import * as T from "../ops/index.js";
 import { type OpCase, conformanceCases } from "./cases.js";
 import { drawValues, makeInput } from "./inputs.js";
+import { registerProperties } from "./properties.js";
 import { type RefArray, assertClose } from "./reference.js";
 
 /** What a backend's conformance test file passes to `describeConformance`. */
@@ -20,6 +21,8 @@ export interface ConformanceOptions {
   gaps?: Readonly<Record<string, string>>;
   /** Seed of the input draws (default 1234, or TESSERA_CONFORMANCE_SEED). */
   seed?: number;
+  /** Random inputs each property test tries (default 200, or TESSERA_PROPERTY_RUNS). */
+  propertyRuns?: number;
 }
 
 /** The seed every suite draws its inputs from; set TESSERA_CONFORMANCE_SEED to explore others. */
@@ -94,6 +97,10 @@ export function describeConformance(options: ConformanceOptions): void {
           expect(memory(backend).tensors).toBe(before);
         });
       });
+    });
+
+    describe(`properties (fast-check, seed ${seed})`, () => {
+      registerProperties(() => backend, { seed, ...(options.propertyRuns === undefined ? {} : { runs: options.propertyRuns }) });
     });
 
     describe("creation", () => {
