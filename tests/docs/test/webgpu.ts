@@ -2,7 +2,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createWebGPUBackend } from "@tessera/backend-webgpu";
+import "@tessera/backend-webgpu"; // registers "webgpu"
+import { getBackendName, setBackend } from "@tessera/tensor";
 
 // Dawn's Vulkan loader warns (and some drivers fail) without a runtime directory.
 process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), "xdg-"));
@@ -15,11 +16,17 @@ function required(): string | null {
 
 let probe: Promise<string | null> | undefined;
 
-/** Null when an adapter starts; otherwise why not (or throws where WebGPU is required). */
+/**
+ * Null when an adapter starts; otherwise why not (or throws where WebGPU is required). The probe
+ * initialises the registry's "webgpu" backend, which the examples' `setBackend("webgpu")` then
+ * reuses (a device made and destroyed only to probe would cost one more), and leaves the active
+ * backend as it was.
+ */
 export function webgpuUnavailable(): Promise<string | null> {
-  probe ??= createWebGPUBackend().then(
-    (b) => {
-      b.dispose();
+  const active = getBackendName();
+  probe ??= setBackend("webgpu").then(
+    async () => {
+      await setBackend(active);
       return null;
     },
     (e: unknown) => {
