@@ -16,14 +16,14 @@ const IDENTITY: Partial<Record<ReduceOp, number>> = { sum: 0, prod: 1, max: -Inf
  * gradient: sum over N, H, W of [N, C, H, W]), the trailing run is reduced first, in place,
  * and only the much smaller rest is moved: moving the whole tensor would copy all of it.
  */
-function reduceRaw(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
-  const staged = stagedReduction(op, name, t, axes, keepdims);
+function reduceRaw(op: ReduceOp, t: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const staged = stagedReduction(op, t, axes, keepdims);
   if (staged) return staged;
-  return reduceMoved(op, name, t, axes, keepdims);
+  return reduceMoved(op, t, axes, keepdims);
 }
 
 /** The two-stage reduction described above, or undefined where it does not apply. */
-function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor | undefined {
+function stagedReduction(op: ReduceOp, t: Tensor, axes: number[], keepdims: boolean): Tensor | undefined {
   if (op === "argmax" || op === "argmin" || !t.isContiguous || t.size === 0) return undefined;
   const r = t.rank;
   let first = r;
@@ -32,8 +32,8 @@ function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], 
   // nothing trailing to do in place, or nothing left to move afterwards
   if (first === r || rest.length === 0) return undefined;
   const trailing = Array.from({ length: r - first }, (_, i) => first + i);
-  const partial = reduceMoved(op, name, t, trailing, false);
-  const out = reduceMoved(op, name, partial, rest, false);
+  const partial = reduceMoved(op, t, trailing, false);
+  const out = reduceMoved(op, partial, rest, false);
   partial.dispose();
   if (!keepdims) return out;
   const shape = t.shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -42,7 +42,7 @@ function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], 
   return kept;
 }
 
-function reduceMoved(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
+function reduceMoved(op: ReduceOp, t: Tensor, axes: number[], keepdims: boolean): Tensor {
   const kept = t.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const order = [...kept, ...axes];
   const outer = sizeOf(kept.map((i) => t.shape[i]!));
@@ -90,7 +90,7 @@ function reduction(op: "sum" | "prod" | "max" | "min") {
     const t = asTensor(x, op);
     const ax = normalizeAxes(op, axes, t.rank);
     if (op === "max" || op === "min") checkNotEmpty(op, t, ax);
-    return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, op, t, ax, keepdims));
+    return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, t, ax, keepdims));
   };
 }
 
@@ -122,7 +122,7 @@ function argReduction(op: "argmax" | "argmin") {
       return recordOp(op, [t], { axis: null, keepdims }, () => {
         const flat = t.isContiguous ? viewTensor(t, [t.size], [1], 0) : contiguousCopy(t);
         const flat1 = flat.shape.length === 1 ? flat : viewTensor(flat, [t.size], [1], 0);
-        const r = reduceRaw(op, op, flat1, [0], false);
+        const r = reduceRaw(op, flat1, [0], false);
         if (flat1 !== flat) flat1.dispose();
         flat.dispose();
         if (!keepdims) return r;
@@ -138,7 +138,7 @@ function argReduction(op: "argmax" | "argmin") {
     }
     const a = normalizeAxis(op, axis, t.rank);
     checkNotEmpty(op, t, [a]);
-    return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, op, t, [a], keepdims));
+    return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, t, [a], keepdims));
   };
 }
 
