@@ -103,7 +103,6 @@ export function runBackward(root: Tensor, seed: Tensor | undefined, options: Bac
       if (!options.retainGraph) for (const n of nodes) n.free();
     }
   });
-  for (const g of leafGrads.values()) keep(g);
   return leafGrads;
 }
 
@@ -121,7 +120,7 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
       g.dispose();
       leaf.grad = keep(sum);
     } else {
-      leaf.grad = g;
+      leaf.grad = keep(g); // .grad outlives the tidy around backward(), as in the training loop
     }
   }
 }

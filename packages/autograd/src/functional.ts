@@ -1,4 +1,4 @@
-import { type Tensor, TesseraError, dispose, keep, shareTensor } from "@tessera/tensor";
+import { type Tensor, TesseraError, dispose, keep, shareTensor, zerosLike } from "@tessera/tensor";
 import { Tensor as TensorClass } from "@tessera/tensor";
 import { runBackward } from "./backward.js";
 
@@ -28,6 +28,8 @@ export interface ValueAndGrad<G> {
  * Transforms `f(x, ...rest)` (returning a one-element tensor) into a function returning its value
  * and its gradient with respect to `x`, which may be a tensor or a record / array of tensors.
  * Other arguments are passed through and not differentiated. `.grad` fields are left untouched.
+ * The value and the gradients are new tensors owned by the caller, like any op's result: an
+ * enclosing `tidy` frees them unless they are returned from it.
  */
 export function valueAndGrad<X extends TensorTree, A extends unknown[]>(f: (x: X, ...rest: A) => Tensor): (x: X, ...rest: A) => ValueAndGrad<X> {
   return (x: X, ...rest: A) => {
@@ -41,12 +43,19 @@ export function valueAndGrad<X extends TensorTree, A extends unknown[]>(f: (x: X
     try {
       const value = f(vars, ...rest);
       if (!(value instanceof TensorClass)) throw new TesseraError("grad", `f must return a Tensor, got ${typeof value}`);
-      if (value.size !== 1) throw new TesseraError("grad", `f must return a one-element tensor, got shape [${value.shape.join(",")}]`);
-      if (!value.gradNode) {
-        throw new TesseraError("grad", "f's result does not depend on x (or was computed under noGrad)");
+      const refusal =
+        value.size !== 1
+          ? `f must return a one-element tensor, got shape [${value.shape.join(",")}]`
+          : !value.gradNode
+            ? "f's result does not depend on x (or was computed under noGrad)"
+            : undefined;
+      if (refusal !== undefined) {
+        value.dispose(); // the caller never sees it
+        throw new TesseraError("grad", refusal);
       }
       const found = runBackward(value, undefined, {}, new Set(variables));
-      const grads = mapTree(vars, (v) => found.get(v) ?? keep(zerosFor(v))) as X;
+      // The gradients, like the value, belong to the caller's scope: an enclosing tidy frees them.
+      const grads = mapTree(vars, (v) => found.get(v) ?? zerosFor(v)) as X;
       return { value, grads };
     } finally {
       dispose(variables);
@@ -55,7 +64,7 @@ export function valueAndGrad<X extends TensorTree, A extends unknown[]>(f: (x: X
 }
 
 function zerosFor(v: Tensor): Tensor {
-  return v.mul(0);
+  return zerosLike(v);
 }
 
 /** Transforms `f(x, ...rest)` into a function returning d f / d x with x's structure. */

@@ -110,9 +110,10 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     arena: () => arena && { bytesInUse: arena.bytesInUse, liveBlocks: arena.liveBlocks, pooledBytes: arena.pooledBytes, capacity: arena.capacity },
     kernelStats: () => wk?.stats,
     alloc(size, dtype) {
+      const buffer = storage.alloc(size, dtype); // counted only once it exists: a refusal leaves the counts true
       buffers++;
       bytes += size * bytesPerElement(dtype);
-      return storage.alloc(size, dtype);
+      return buffer;
     },
     free(buffer) {
       buffers--;

@@ -139,3 +139,21 @@ describe("matmul operands", () => {
     expect(results[0]).toEqual(results[1]);
   });
 });
+
+describe("allocation failures", () => {
+  test.each([{ kernels: "wasm" as const }, { kernels: "js" as const }])(
+    "a tensor larger than the $kernels backend can hold is a TesseraError naming the op, shape and bytes; the counts stay true",
+    async (options) => {
+      await withBackend(options, (backend) => {
+        const before = T.memory(backend);
+        expect(() => T.zeros([1e5, 1e5])).toThrow(T.TesseraError);
+        expect(() => T.zeros([1e5, 1e5])).toThrow(/^zeros: cannot allocate a \[100000,100000\] float32 tensor: 40000000000 bytes \(37\.3 GiB\) on 'cpu' \(/);
+        expect(() => T.randn([1e5, 1e5])).toThrow(/^randn: cannot allocate a \[100000,100000\] float32 tensor/);
+        const after = T.memory(backend);
+        expect([after.tensors, after.buffers, after.bytes]).toEqual([before.tensors, before.buffers, before.bytes]);
+        expect(after.backend).toEqual(before.backend);
+        T.ones([4]).dispose(); // still usable
+      });
+    },
+  );
+});

@@ -78,6 +78,8 @@ const MAX_DEFLATE_RATIO = 1032;
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 const READ_CHUNK = 1 << 20;
+/** First size of the output buffer when the file's size does not vouch for the header. */
+const FIRST_CAPACITY = 1 << 16;
 
 function hex32(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
@@ -122,15 +124,29 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
 }
 
+/** Options of an {@link IdxDecoder}. */
+export interface IdxDecoderOptions {
+  /**
+   * The size of the whole (decompressed) file, when known: a header that promises more or less
+   * data is refused before anything is allocated, and the output is then allocated at once.
+   * Without it (a gzip stream), the output grows with the data that actually arrives, so a
+   * header that lies costs no more than the bytes received.
+   */
+  readonly totalBytes?: number;
+}
+
 /**
  * An incremental IDX decoder: feed it the (decompressed) bytes of a file in chunks of any size
- * with `push`, then call `finish`. The output is allocated once, from the header, and chunks
- * are copied into it as they arrive, so at most one chunk is held besides the result.
+ * with `push`, then call `finish`. Chunks are copied into the output as they arrive, so at most
+ * one chunk is held besides the result. The output is never larger than the data received
+ * calls for (see {@link IdxDecoderOptions.totalBytes}): an untrusted header cannot make it
+ * allocate far beyond the file.
  */
 export class IdxDecoder {
   private readonly name: string;
   private readonly expect: IdxExpectation;
   private readonly onHeader: ((header: IdxHeader) => void) | undefined;
+  private readonly totalBytes: number | undefined;
   private readonly head = new Uint8Array(4 + 4 * 255);
   private headLength = 0;
   private info: DTypeInfo | undefined;
@@ -144,11 +160,18 @@ export class IdxDecoder {
    * @param name the file name used in error messages
    * @param expect the element type / dimension count the file must have
    * @param onHeader called once the header is parsed, before the output is allocated; may throw
+   * @param options what is known of the file (its size)
    */
-  constructor(name: string, expect: IdxExpectation = {}, onHeader?: (header: IdxHeader) => void) {
+  constructor(name: string, expect: IdxExpectation = {}, onHeader?: (header: IdxHeader) => void, options: IdxDecoderOptions = {}) {
     this.name = name;
     this.expect = expect;
     this.onHeader = onHeader;
+    this.totalBytes = options.totalBytes;
+  }
+
+  /** Bytes of output allocated so far (at most the header's data, and grown only as data arrives). */
+  get allocatedBytes(): number {
+    return this.out?.length ?? this.result?.data.byteLength ?? 0;
   }
 
   /** The parsed header, once enough bytes have been pushed. */
@@ -174,16 +197,34 @@ export class IdxDecoder {
       if (this.headLength === need) this.parseHeaderStep();
     }
     if (pos >= chunk.length) return;
-    const out = this.out!;
+    const hdr = this.hdr!;
     const rest = chunk.length - pos;
-    if (this.filled + rest > out.length) {
-      const hdr = this.hdr!;
+    if (this.filled + rest > hdr.dataBytes) {
       this.fail(
         `holds more data than its header describes (header: shape [${hdr.shape.join(",")}] of ${hdr.dtype} = ${hdr.dataBytes} bytes after a ${hdr.headerBytes}-byte header)`,
       );
     }
-    out.set(pos === 0 ? chunk : chunk.subarray(pos), this.filled);
+    if (this.filled + rest > this.out!.length) this.grow(this.filled + rest);
+    this.out!.set(pos === 0 ? chunk : chunk.subarray(pos), this.filled);
     this.filled += rest;
+  }
+
+  /** Makes room for `need` bytes: doubling, capped at what the header promises. */
+  private grow(need: number): void {
+    const hdr = this.hdr!;
+    const size = Math.min(hdr.dataBytes, Math.max(need, 2 * this.out!.length));
+    const bigger = this.allocate(size);
+    bigger.set(this.out!.subarray(0, this.filled));
+    this.out = bigger;
+  }
+
+  private allocate(bytes: number): Uint8Array {
+    const hdr = this.hdr!;
+    try {
+      return new Uint8Array(new ArrayBuffer(bytes));
+    } catch (cause) {
+      throw new DatasetError(this.name, `cannot allocate ${bytes} bytes for shape [${hdr.shape.join(",")}] of ${hdr.dtype}`, { cause });
+    }
   }
 
   private headerNeed(): number {
@@ -229,13 +270,17 @@ export class IdxDecoder {
     if (!Number.isSafeInteger(dataBytes)) {
       this.fail(`header promises an impossible amount of data (shape [${shape.join(",")}] of ${info.dtype})`);
     }
-    this.onHeader?.(header);
-    try {
-      this.out = new Uint8Array(new ArrayBuffer(dataBytes));
-    } catch (cause) {
-      throw new DatasetError(this.name, `cannot allocate ${dataBytes} bytes for shape [${shape.join(",")}] of ${info.dtype}`, { cause });
+    const total = header.headerBytes + dataBytes;
+    if (this.totalBytes !== undefined && total !== this.totalBytes) {
+      const held = this.totalBytes - header.headerBytes;
+      if (total > this.totalBytes) {
+        this.fail(`truncated: header promises shape [${shape.join(",")}] of ${info.dtype} = ${dataBytes} bytes of data, but the file holds only ${held}`);
+      }
+      this.fail(`holds more data than its header describes: ${held - dataBytes} bytes after shape [${shape.join(",")}] of ${info.dtype}`);
     }
+    this.onHeader?.(header);
     this.hdr = header;
+    this.out = this.allocate(this.totalBytes !== undefined ? dataBytes : Math.min(dataBytes, FIRST_CAPACITY));
   }
 
   /** Checks that the whole file was received and returns the decoded array. */
@@ -247,7 +292,7 @@ export class IdxDecoder {
       this.fail(`not an IDX file: ${this.received} byte${this.received === 1 ? "" : "s"}, too short for an IDX header (${this.headerNeed()} bytes)`);
     }
     const out = this.out!;
-    if (this.filled < out.length) {
+    if (this.filled < hdr.dataBytes) {
       this.fail(
         `truncated: header promises shape [${hdr.shape.join(",")}] of ${hdr.dtype} = ${hdr.dataBytes} bytes of data, but the file holds only ${this.filled}`,
       );
@@ -296,24 +341,19 @@ export async function readIdx(path: string, expect: IdxExpectation = {}): Promis
       throw ioError(path, err);
     }
     const gz = size >= 2 && isGzip(magic);
-    const decoder = new IdxDecoder(path, expect, (h) => {
-      const total = h.headerBytes + h.dataBytes;
-      if (!gz && total !== size) {
-        if (total > size) {
+    const decoder = new IdxDecoder(
+      path,
+      expect,
+      (h) => {
+        if (gz && h.headerBytes + h.dataBytes > size * MAX_DEFLATE_RATIO + 1024) {
           throw new DatasetError(
             path,
-            `truncated: header promises shape [${h.shape.join(",")}] of ${h.dtype} = ${h.dataBytes} bytes of data, but the file holds only ${size - h.headerBytes}`,
+            `truncated: header promises shape [${h.shape.join(",")}] of ${h.dtype} = ${h.dataBytes} bytes of data, more than a ${size}-byte gzip file can hold`,
           );
         }
-        throw new DatasetError(path, `holds more data than its header describes: ${size - total} bytes after shape [${h.shape.join(",")}] of ${h.dtype}`);
-      }
-      if (gz && total > size * MAX_DEFLATE_RATIO + 1024) {
-        throw new DatasetError(
-          path,
-          `truncated: header promises shape [${h.shape.join(",")}] of ${h.dtype} = ${h.dataBytes} bytes of data, more than a ${size}-byte gzip file can hold`,
-        );
-      }
-    });
+      },
+      gz ? {} : { totalBytes: size },
+    );
     const source = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
     // pipeline may report a consumer's error as an abort, so keep the decoder's own error.
     let refusal: unknown;
@@ -354,12 +394,13 @@ export function decodeIdx(bytes: Uint8Array, name = "<buffer>", expect: IdxExpec
   let plain = bytes;
   if (isGzip(bytes)) {
     try {
-      plain = gunzipSync(bytes);
+      // deflate cannot expand past MAX_DEFLATE_RATIO: more output is not a gzip stream of ours
+      plain = gunzipSync(bytes, { maxOutputLength: bytes.length * MAX_DEFLATE_RATIO + 1024 });
     } catch (err) {
       throw new DatasetError(name, `corrupt or truncated gzip data (${(err as Error).message})`, { cause: err });
     }
   }
-  const decoder = new IdxDecoder(name, expect);
+  const decoder = new IdxDecoder(name, expect, undefined, { totalBytes: plain.length });
   decoder.push(plain);
   return decoder.finish();
 }

@@ -7,6 +7,7 @@ export {
   type IdxArray,
   type IdxData,
   type IdxDType,
+  type IdxDecoderOptions,
   type IdxExpectation,
   type IdxHeader,
   type IdxInput,

@@ -14,7 +14,7 @@ export * as init from "./init.js";
 export { LeNet5, type LeNet5Options } from "./models/lenet5.js";
 /** Optimizers and learning-rate schedules, as `optim.SGD`, `optim.StepLR`... (PyTorch's layout). */
 export * as optim from "./optim/index.js";
-export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState } from "./optim/index.js";
+export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerOptions, type OptimizerState } from "./optim/index.js";
 export {
   encodeSafetensors,
   decodeSafetensors,

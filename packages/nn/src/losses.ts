@@ -20,20 +20,58 @@ function checkTargets(op: string, input: Tensor, target: Tensor): void {
   }
 }
 
-/** Negative log-likelihood of `target` classes given log-probabilities [N, C]. */
-export function nllLoss(logProbs: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
-  checkTargets("nllLoss", logProbs, target);
-  const picked = T.tidy(() => T.neg(T.sum(T.where(T.oneHot(target, logProbs.shape[1]!), logProbs, 0), 1)));
-  return reduce("nllLoss", picked, reduction);
+/**
+ * -logProbs[n, target[n]] for each row n. A class index outside [0, C) is never ignored: where
+ * the host can see the targets (see `hostData`: always on the CPU, and for targets made from
+ * host data elsewhere) it throws, as PyTorch does; targets computed on a device that cannot read
+ * synchronously are checked there instead, by turning that row's loss and gradient into NaN
+ * (PyTorch's GPU kernels assert on the device).
+ */
+function pickTargets(op: string, logProbs: Tensor, target: Tensor): Tensor {
+  const classes = logProbs.shape[1]!;
+  const labels = T.hostData(target);
+  if (labels) {
+    for (let i = 0; i < labels.length; i++) {
+      const v = labels[i]!;
+      if (!(v >= 0 && v < classes)) {
+        throw new TesseraError(op, `target ${v} at position ${i} is out of bounds for ${classes} classes (expected class indices in [0, ${classes - 1}])`);
+      }
+    }
+    return T.tidy(() => T.neg(T.sum(T.where(T.oneHot(target, classes), logProbs, 0), 1)));
+  }
+  return T.tidy(() => {
+    const valid = T.logicalAnd(T.greaterEqual(target, 0), T.less(target, classes)); // [N]
+    const rowScale = T.unsqueeze(T.where(valid, 1, Number.NaN), 1); // 1, or NaN for a bad row
+    // A bad row's one-hot row is all zeros: selecting the whole (NaN) row makes its loss NaN,
+    // and the scale makes its gradient NaN too.
+    const select = T.logicalOr(T.oneHot(target, classes), T.logicalNot(T.unsqueeze(valid, 1)));
+    return T.neg(T.sum(T.where(select, T.mul(logProbs, rowScale), 0), 1));
+  });
 }
 
-/** Cross-entropy from raw scores (logits) [N, C]: log-softmax then NLL, numerically stable. */
+/**
+ * Negative log-likelihood of `target` classes given log-probabilities [N, C]. A target outside
+ * [0, C) throws a `TesseraError` (see `crossEntropyLoss`).
+ */
+export function nllLoss(logProbs: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
+  checkTargets("nllLoss", logProbs, target);
+  return reduce("nllLoss", pickTargets("nllLoss", logProbs, target), reduction);
+}
+
+/**
+ * Cross-entropy from raw scores (logits) [N, C]: log-softmax then NLL, numerically stable.
+ * Targets are class indices in [0, C): one outside throws a `TesseraError` where the host can
+ * see the targets (always on the CPU; elsewhere when they were made from host data, as
+ * `batches()` makes them); targets computed on a GPU make that row's loss and gradient NaN.
+ */
 export function crossEntropyLoss(logits: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
   checkTargets("crossEntropyLoss", logits, target);
   const lp = T.logSoftmax(logits, 1);
-  const loss = nllLoss(lp, target, reduction);
-  lp.dispose();
-  return loss;
+  try {
+    return reduce("crossEntropyLoss", pickTargets("crossEntropyLoss", lp, target), reduction);
+  } finally {
+    lp.dispose();
+  }
 }
 
 /** Mean squared error (elementwise, then reduced). */

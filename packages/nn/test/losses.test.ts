@@ -3,7 +3,7 @@ import "@tessera/backend-cpu";
 import "@tessera/autograd";
 import * as T from "@tessera/tensor";
 import type { Tensor } from "@tessera/tensor";
-import { type RefArray, reference } from "@tessera/tensor/testing";
+import { type RefArray, reference, withoutReadSync } from "@tessera/tensor/testing";
 import { CrossEntropyLoss, MSELoss, type Module, NLLLoss, type Reduction, crossEntropyLoss, mseLoss, nllLoss } from "../src/index.js";
 import { autogradOf, randomTensor, toRef, values } from "./helpers.js";
 
@@ -203,5 +203,94 @@ describe("loss modules", () => {
     const x = T.zeros([1, 2]);
     expect(() => (new CrossEntropyLoss() as Module).forward(x)).toThrow("CrossEntropyLoss: a loss takes (input, target): use loss.call(input, target)");
     x.dispose();
+  });
+});
+
+describe("targets outside [0, C)", () => {
+  const losses: Array<[string, (x: Tensor, y: Tensor, r: Reduction) => Tensor, (x: Tensor) => Tensor]> = [
+    ["crossEntropyLoss", crossEntropyLoss, (x) => x],
+    ["nllLoss", nllLoss, (x) => T.logSoftmax(x, 1)],
+  ];
+  for (const [name, loss, input] of losses) {
+    for (const reduction of ["mean", "sum", "none"] as const) {
+      it(`${name} (${reduction}) throws for a class index past C and for a negative one, naming both, and frees everything`, () => {
+        const before = T.memory().tensors;
+        const x = randomTensor([3, 10], 4);
+        const scores = input(x);
+        for (const [bad, at] of [
+          [12, 1],
+          [-1, 2],
+          [10, 0],
+        ] as const) {
+          const ys = [1, 4, 7];
+          ys[at] = bad;
+          const y = T.tensor(Int32Array.from(ys));
+          const expected = new RegExp(`^${name}: target ${bad} at position ${at} is out of bounds for 10 classes \\(expected class indices in \\[0, 9\\]\\)`);
+          expect(() => loss(scores, y, reduction)).toThrow(T.TesseraError);
+          expect(() => loss(scores, y, reduction)).toThrow(expected);
+          y.dispose();
+        }
+        T.dispose([x, scores]);
+        expect(T.memory().tensors).toBe(before);
+      });
+    }
+  }
+
+  it("the loss modules refuse them too", () => {
+    const x = randomTensor([2, 3], 5);
+    const y = T.tensor(new Int32Array([0, 3]));
+    expect(() => new CrossEntropyLoss().call(x, y)).toThrow(/^crossEntropyLoss: target 3 at position 1 is out of bounds for 3 classes/);
+    expect(() => new NLLLoss("sum").call(x, y)).toThrow(/^nllLoss: target 3 at position 1 is out of bounds for 3 classes/);
+    T.dispose([x, y]);
+  });
+
+  it("where the backend cannot read synchronously: targets made on the host are checked there", () => {
+    const b = withoutReadSync(T.getBackend());
+    const x = T.tensor(new Float32Array(6), { shape: [2, 3], backend: b });
+    const y = T.tensor(new Int32Array([0, 5]), { backend: b });
+    expect(() => crossEntropyLoss(x, y)).toThrow(/^crossEntropyLoss: target 5 at position 1 is out of bounds for 3 classes/);
+    T.dispose([x, y]);
+    expect(T.memory(b).tensors).toBe(0);
+  });
+
+  it("targets computed on such a device: a bad row's loss and gradient are NaN, the other rows exact", async () => {
+    const b = withoutReadSync(T.getBackend());
+    const host = randomTensor([3, 10], 6);
+    const xs = toRef(host);
+    const x = T.tensor(host.dataSync(), { shape: [3, 10], backend: b });
+    x.requiresGrad = true;
+    const base = T.tensor(new Int32Array([0, 11, 3]), { backend: b });
+    const y = T.add(base, 1); // [1, 12, 4] on the device: the host has no copy
+    expect(T.hostData(y)).toBeUndefined();
+    const perRow = crossEntropyLoss(x, y, "none");
+    const got = Array.from(await perRow.data());
+    const ref = refPerExampleCE(xs, [1, 0, 4]);
+    expect(Number.isNaN(got[1])).toBe(true);
+    reference.assertClose([got[0]!, got[2]!], [ref.data[0]!, ref.data[2]!], TOL, "rows with valid targets");
+    const mean = crossEntropyLoss(x, y);
+    mean.backward();
+    const g = await x.grad!.data();
+    expect(Array.from(g.subarray(10, 20)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(g.subarray(0, 10)).every(Number.isFinite)).toBe(true);
+    expect(Array.from(g.subarray(20, 30)).every(Number.isFinite)).toBe(true);
+    T.dispose([host, x, base, y, perRow, mean]);
+    expect(T.memory(b).tensors).toBe(0);
+  });
+
+  it("valid targets computed on such a device give the same loss and gradient as on the host", async () => {
+    const b = withoutReadSync(T.getBackend());
+    const host = randomTensor([4, 5], 7);
+    const x = T.tensor(host.dataSync(), { shape: [4, 5], backend: b });
+    const base = T.tensor(new Int32Array([0, 3, 1, 2]), { backend: b });
+    const y = T.add(base, 1); // [1, 4, 2, 3]
+    const dy = reference.ref([], [1]);
+    const f = ([r]: RefArray[]) => refReduce(refPerExampleCE(r!, [1, 4, 2, 3]), "mean");
+    x.requiresGrad = true;
+    const loss = crossEntropyLoss(x, y);
+    loss.backward();
+    reference.assertClose(await loss.data(), f([toRef(host)]), TOL, "device-path loss");
+    reference.assertClose(await x.grad!.data(), reference.numericGradient(f, [toRef(host)], dy)[0]!, GRAD, "device-path gradient");
+    T.dispose([host, x, base, y, loss]);
+    expect(T.memory(b).tensors).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import "@tessera/backend-cpu";
 import "@tessera/autograd";
 import * as T from "@tessera/tensor";
@@ -334,5 +334,63 @@ describe("learning-rate schedules", () => {
     expect([expLR.step(), expLR.step(), expLR.step()]).toEqual([0.25, 0.125, 0.0625]);
     expect(b.lr).toBe(0.0625);
     p.dispose();
+  });
+});
+
+describe("a training loop that leaks is noticed", () => {
+  /** Runs `steps` SGD steps of a tiny linear model; `leak` keeps each step's tensors alive. */
+  function train(steps: number, leak: boolean, memoryWarning: boolean | ((m: string) => void)) {
+    const model = new Linear(4, 3, { generator: new T.RandomState(1) });
+    const x = T.randn([8, 4], { generator: new T.RandomState(2) });
+    const y = T.tensor(Int32Array.from({ length: 8 }, (_, i) => i % 3));
+    const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, memoryWarning });
+    const leaked: Tensor[] = [];
+    for (let i = 0; i < steps; i++) {
+      const step = () => {
+        const loss = T.mean(T.square(model.forward(x)));
+        loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        return loss;
+      };
+      if (leak) leaked.push(step());
+      else T.tidy(() => void step());
+    }
+    T.dispose([leaked, x, y, model]);
+    opt.dispose();
+  }
+
+  it("warns once, naming the growth and the cure, when live tensors grow step after step", () => {
+    const messages: string[] = [];
+    train(400, true, (m) => messages.push(m));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(
+      /^SGD\.step: live tensors grew at each of the last 4 checks \(every 50 steps\): \d+ after step 50, \d+ after step 250 \(\+\d+\.\d per step/,
+    );
+    expect(messages[0]).toMatch(/T\.tidy\(\(\) => \{ \.\.\. \}\).*T\.dispose\(\[x, y\]\).*memoryWarning: false/);
+  });
+
+  it("by default the warning goes to console.warn, once", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      train(300, true, true);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/^SGD\.step: live tensors grew/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("stays silent for a loop that frees its tensors, and when turned off", () => {
+    const messages: string[] = [];
+    train(400, false, (m) => messages.push(m));
+    expect(messages).toEqual([]);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      train(300, true, false);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

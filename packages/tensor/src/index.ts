@@ -105,6 +105,7 @@ export {
   // indexing
   gather,
   oneHot,
+  hostData,
   // linear algebra, convolution, pooling
   matmul,
   conv2d,

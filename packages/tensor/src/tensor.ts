@@ -1,13 +1,14 @@
 import type { Backend, StridedView } from "./backend/contract.js";
 import { findBackend, listBackends } from "./backend/registry.js";
 import type { DType, TypedArray } from "./dtype.js";
-import { TesseraError, fmtShape } from "./errors.js";
+import { bytesPerElement } from "./dtype.js";
+import { TesseraError, fmtBytes, fmtShape } from "./errors.js";
 import { trackInScope } from "./memory/scope.js";
 import { Storage, countTensor } from "./memory/storage.js";
 import { contiguousStrides, isContiguous, sizeOf } from "./shape.js";
 import * as ops from "./ops/index.js";
 import type { NestedArray, SliceSpec, TensorLike } from "./ops/index.js";
-import { type BackwardOptions, autogradHooks } from "./ops/record.js";
+import { type BackwardOptions, activeOp, autogradHooks } from "./ops/record.js";
 
 // Node 20 may lack the well-known symbol that `using` needs.
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for("Symbol.dispose");
@@ -329,9 +330,25 @@ export class Tensor {
   }
 }
 
-/** @internal Makes a fresh contiguous tensor on `backend` (contents unspecified). */
-export function emptyTensor(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
-  const buffer = backend.alloc(sizeOf(shape), dtype);
+/**
+ * @internal Makes a fresh contiguous tensor on `backend` (contents unspecified). A backend that
+ * cannot allocate it (too large for its memory or its limits) becomes a `TesseraError` naming the
+ * op the user called (or `op`, for creation functions), the shape and the bytes asked for.
+ */
+export function emptyTensor(backend: Backend, shape: readonly number[], dtype: DType, op?: string): Tensor {
+  const size = sizeOf(shape);
+  let buffer: ReturnType<Backend["alloc"]>;
+  try {
+    if (!Number.isSafeInteger(size)) throw new RangeError(`${size} elements is more than any buffer can index`);
+    buffer = backend.alloc(size, dtype);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new TesseraError(
+      activeOp() ?? op ?? "alloc",
+      `cannot allocate a ${fmtShape(shape)} ${dtype} tensor: ${fmtBytes(size * bytesPerElement(dtype))} on '${backend.name}' (${reason})`,
+      { cause },
+    );
+  }
   return new Tensor(new Storage(backend, buffer), shape, dtype);
 }
 

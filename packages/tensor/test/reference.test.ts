@@ -201,6 +201,11 @@ describe("reduce, argmax, argmin", () => {
     expect(values(reduce("sum", ref([0], [])))).toEqual([0]);
     expect(values(reduce("prod", ref([0], [])))).toEqual([1]);
     expect(() => reduce("max", ref([0], []))).toThrow(/zero-size/);
+    // NumPy: an empty kept axis gives an empty result; an empty reduced axis has no identity
+    expect(reduce("max", ref([3, 0, 7], []), [0, 2], true).shape).toEqual([1, 0, 1]);
+    expect(() => reduce("min", ref([0, 0], []), [0])).toThrow(/zero-size/);
+    expect(argmax(ref([3, 0], []), 0).shape).toEqual([0]);
+    expect(() => argmax(ref([0, 3], []), 0)).toThrow(/empty axis/);
     expect(() => reduce("sum", x, [0, -2])).toThrow(/duplicate axis/);
     expect(() => reduce("sum", x, [2])).toThrow(/out of range/);
   });

@@ -1,6 +1,7 @@
 import jpeg from "jpeg-js";
 import pngjs from "pngjs";
 import { CliError } from "../cli/errors.js";
+import { MAX_IMAGE_PIXELS, checkDeclaredSize } from "./declared-size.js";
 
 const { PNG } = pngjs;
 
@@ -58,19 +59,37 @@ function isJpeg(b: Uint8Array): boolean {
   return b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 }
 
-/** Decodes PNG or JPEG bytes (told apart by their signature) to RGBA. `name` is used in errors. */
+/**
+ * Decodes PNG or JPEG bytes (told apart by their signature) to RGBA. `name` is used in errors.
+ * The declared size is checked first (see `checkDeclaredSize`), so a damaged or hostile file
+ * is refused with a CliError before a decoder allocates for it.
+ */
 export function decodeImage(bytes: Uint8Array, name: string): Rgba {
+  const format = isPng(bytes) ? "PNG" : isJpeg(bytes) ? "JPEG" : undefined;
+  if (format === undefined) throw new CliError(`${name}: not a PNG or JPEG image`);
+  const refuse = (reason: string): never => {
+    throw new CliError(`${name}: cannot decode the image: ${reason}`);
+  };
+  const declared = checkDeclaredSize(bytes, format, refuse);
+  let img: Rgba;
   try {
-    if (isPng(bytes)) {
+    if (format === "PNG") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-    }
-    if (isJpeg(bytes)) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      return { width: img.width, height: img.height, data: img.data };
+      img = { width: png.width, height: png.height, data: new Uint8Array(png.data) };
+    } else {
+      const decoded = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+        maxMemoryUsageInMB: 512,
+      });
+      img = { width: decoded.width, height: decoded.height, data: decoded.data };
     }
   } catch (err) {
-    throw new CliError(`${name}: cannot decode the image: ${err instanceof Error ? err.message : String(err)}`);
+    return refuse(err instanceof Error ? err.message : String(err));
   }
-  throw new CliError(`${name}: not a PNG or JPEG image`);
+  if (img.width !== declared.width || img.height !== declared.height || img.data.length !== img.width * img.height * 4) {
+    refuse(`decoded ${img.width}x${img.height} pixels (${img.data.length} bytes) but the header declares ${declared.width}x${declared.height}`);
+  }
+  return img;
 }

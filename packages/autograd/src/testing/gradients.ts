@@ -133,6 +133,95 @@ export function describeGradientConformance(options: GradientConformanceOptions)
       });
     });
 
+    describe("memory of grad, valueAndGrad and backward in tidy and noGrad", () => {
+      const live = () => memory(backend).tensors;
+      const bytes = () => memory(backend).bytes;
+      const loss = (p: { a: Tensor; b: Tensor }) => T.tidy(() => T.sum(T.mul(T.tanh(p.a), p.b)));
+
+      it("tidy frees what grad returns: one live tensor fewer per differentiated input and call than without tidy", () => {
+        const p = { a: T.randn([3, 4]), b: T.randn([3, 4]) };
+        const [tensors, used] = [live(), bytes()];
+        for (let i = 0; i < 20; i++) {
+          T.tidy(() => {
+            grad(loss)(p);
+          });
+          expect([live(), bytes()]).toEqual([tensors, used]);
+        }
+        const kept = grad(loss)(p); // outside tidy the caller owns them
+        expect(live()).toBe(tensors + 2);
+        T.dispose([kept, p]);
+      });
+
+      it("tidy frees valueAndGrad's value and gradients, keeps what it returns, and nested tidies pass them up", async () => {
+        const p = { a: T.randn([5]), b: T.randn([5]) };
+        const tensors = live();
+        const results = Array.from({ length: 10 }, () => T.tidy(() => valueAndGrad(loss)(p)));
+        expect(live()).toBe(tensors + 3 * 10); // a returned result survives its tidy: the caller owns it
+        T.dispose(results);
+        const before = live();
+        expect(before).toBe(tensors);
+        T.tidy(() => {
+          valueAndGrad(loss)(p);
+        });
+        expect(live()).toBe(before);
+        const { value, grads } = T.tidy(() => T.tidy(() => valueAndGrad(loss)(p)));
+        expect(live()).toBe(before + 3);
+        const expected = reference.unary("tanh", reference.ref([5], await p.a.data()));
+        reference.assertClose(await grads.b.data(), expected, { atol: 1e-6, rtol: 1e-5 }, "d/db of sum(tanh(a) * b)");
+        expect(value.isDisposed || grads.a.isDisposed).toBe(false);
+        const inner = T.tidy(() => {
+          const kept = T.tidy(() => grad(loss)(p)); // returned by the inner tidy: alive in the outer one
+          expect(kept.a.isDisposed).toBe(false);
+          return T.add(kept.a, 1);
+        });
+        expect(live()).toBe(before + 4); // the outer tidy freed the inner one's gradients
+        T.dispose([value, grads, inner]);
+        expect(live()).toBe(before);
+      });
+
+      it("backward inside tidy keeps one .grad per leaf, accumulating without growth; the graph is freed", () => {
+        const w = T.randn([4, 3]);
+        w.requiresGrad = true;
+        const x = T.randn([2, 4]);
+        const tensors = live();
+        T.tidy(() => T.sum(T.tanh(T.matmul(x, w))).backward());
+        expect(live()).toBe(tensors + 1); // w.grad
+        const used = bytes();
+        for (let i = 0; i < 20; i++) {
+          T.tidy(() => T.tidy(() => T.sum(T.tanh(T.matmul(x, w)))).backward()); // nested: the loss survives the inner tidy only
+          expect([live(), bytes()]).toEqual([tensors + 1, used]);
+        }
+        T.dispose([w, x]);
+      });
+
+      it("noGrad: grad of a function computed under it says so and leaks nothing; backward inside it still works", () => {
+        const p = { a: T.randn([3]), b: T.randn([3]) };
+        const tensors = live();
+        expect(() => noGrad(() => grad(loss)(p))).toThrow(/does not depend on x \(or was computed under noGrad\)/);
+        expect(() => grad((q: typeof p) => noGrad(() => loss(q)))(p)).toThrow(/computed under noGrad/);
+        expect(live()).toBe(tensors);
+        const w = T.randn([3]);
+        w.requiresGrad = true;
+        const l = T.tidy(() => T.sum(T.square(w)));
+        noGrad(() => T.tidy(() => l.backward()));
+        expect(w.grad).not.toBeNull();
+        T.dispose([l, w, p]);
+        expect(live()).toBe(tensors - 2);
+      });
+
+      it("a gradient that does not depend on an input is zeros, freed by tidy like the others", async () => {
+        const p = { a: T.randn([3]), b: T.randn([3]) };
+        const tensors = live();
+        const zeroA = T.tidy(() => {
+          const g = grad((q: typeof p) => T.sum(q.b))(p);
+          return g.a;
+        });
+        expect(Array.from(await zeroA.data())).toEqual([0, 0, 0]);
+        expect(live()).toBe(tensors + 1);
+        T.dispose([zeroA, p]);
+      });
+    });
+
     describe("training", () => {
       it("a two-layer network overfits a fixed batch", async () => {
         const rng = new RandomState(7);

@@ -1,9 +1,9 @@
 import * as T from "@tessera/tensor";
 import type { Tensor } from "@tessera/tensor";
-import { Optimizer, type ParamState } from "./optimizer.js";
+import { Optimizer, type OptimizerOptions, type ParamState } from "./optimizer.js";
 
 /** Options of `Adam`. */
-export interface AdamOptions {
+export interface AdamOptions extends OptimizerOptions {
   lr?: number;
   betas?: [number, number];
   eps?: number;
@@ -17,7 +17,7 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super(params, options.lr ?? 1e-3, options);
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;

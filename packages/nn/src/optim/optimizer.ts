@@ -1,5 +1,17 @@
-import { type Tensor, TesseraError, dispose, keep } from "@tessera/tensor";
+import { type Tensor, TesseraError, dispose, keep, memory } from "@tessera/tensor";
 import { noGrad } from "@tessera/autograd";
+import { GrowthWatch } from "./growth-watch.js";
+
+/** Options every optimizer takes. */
+export interface OptimizerOptions {
+  /**
+   * A training loop that does not free its tensors grows memory step after step. By default
+   * (`true`) the optimizer warns once, with `console.warn`, when the live tensors of its
+   * parameters' backend have grown at each of 4 checks 50 steps apart; a function receives the
+   * message instead (to log or throw it); `false` turns the check off.
+   */
+  memoryWarning?: boolean | ((message: string) => void);
+}
 
 /** A parameter and its per-parameter state (momentum buffers and the like). */
 export interface ParamState {
@@ -21,11 +33,16 @@ export abstract class Optimizer {
   /** Steps taken. */
   stepCount = 0;
 
-  constructor(params: Iterable<Tensor>, lr: number) {
+  private readonly memoryWarning: ((message: string) => void) | undefined;
+  private readonly growth = new GrowthWatch();
+
+  constructor(params: Iterable<Tensor>, lr: number, options: OptimizerOptions = {}) {
     this.params = [...params].map((param) => ({ param, state: new Map() }));
     if (this.params.length === 0) throw new TesseraError(this.constructor.name, "got an empty parameter list");
     if (!(lr > 0)) throw new TesseraError(this.constructor.name, `learning rate must be positive, got ${lr}`);
     this.lr = lr;
+    const w = options.memoryWarning ?? true;
+    this.memoryWarning = w === true ? (m) => console.warn(m) : w === false ? undefined : w;
   }
 
   /** Updates one parameter from its gradient; returns the new value. Runs without recording. */
@@ -43,6 +60,19 @@ export abstract class Optimizer {
         next.dispose();
       }
     });
+    this.watchMemory();
+  }
+
+  private watchMemory(): void {
+    if (!this.memoryWarning) return;
+    const backend = this.params[0]!.param.backend;
+    const growth = this.growth.check(this.stepCount, () => memory(backend));
+    if (growth === undefined) return;
+    this.memoryWarning(
+      `${this.constructor.name}.step: ${growth}. Tensors made in the training loop are not being freed: run each step inside ` +
+        "T.tidy(() => { ... }) and dispose every batch (T.dispose([x, y])), or watch T.memory() yourself. " +
+        "Pass { memoryWarning: false } to the optimizer to silence this.",
+    );
   }
 
   /** Clears every parameter's `.grad`. */

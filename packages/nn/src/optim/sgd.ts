@@ -1,9 +1,9 @@
 import * as T from "@tessera/tensor";
 import { type Tensor, TesseraError } from "@tessera/tensor";
-import { Optimizer, type ParamState } from "./optimizer.js";
+import { Optimizer, type OptimizerOptions, type ParamState } from "./optimizer.js";
 
 /** Options of `SGD` (PyTorch's semantics). */
-export interface SGDOptions {
+export interface SGDOptions extends OptimizerOptions {
   lr: number;
   momentum?: number;
   dampening?: number;
@@ -22,7 +22,7 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
-    super(params, options.lr);
+    super(params, options.lr, options);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;

@@ -100,7 +100,7 @@ export function tensor(data: NestedArray | TypedArray | ArrayLike<number>, optio
   }
   const backend = options.backend ?? getBackend();
   const storage = typed === dtype ? (values as TypedArray) : toTypedArray(values, dtype);
-  const t = emptyTensor(backend, shape, dtype);
+  const t = emptyTensor(backend, shape, dtype, op);
   writeHostData(t, typed === dtype ? storage.slice() : storage);
   return t;
 }

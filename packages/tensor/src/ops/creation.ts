@@ -3,9 +3,9 @@ import { getBackend } from "../backend/registry.js";
 import { type DType, allocTypedArray } from "../dtype.js";
 import { TesseraError } from "../errors.js";
 import { RandomState } from "../random/random-state.js";
-import { assertShape, sizeOf } from "../shape.js";
-import { type Tensor, emptyTensor } from "../tensor.js";
-import { tensor, toTypedArray } from "./convert.js";
+import { assertShape } from "../shape.js";
+import { type Tensor, emptyTensor, writeHostData } from "../tensor.js";
+import { toTypedArray } from "./convert.js";
 
 /** Options shared by the creation functions. */
 export interface CreationOptions {
@@ -17,7 +17,7 @@ export interface CreationOptions {
 function filled(op: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
   assertShape(op, shape);
   const backend = options.backend ?? getBackend();
-  const t = emptyTensor(backend, shape, options.dtype ?? "float32");
+  const t = emptyTensor(backend, shape, options.dtype ?? "float32", op);
   if (t.size > 0) backend.fill(t.storage.buffer, value);
   return t;
 }
@@ -82,18 +82,23 @@ export function arange(start: number, stop?: number | CreationOptions, step?: nu
   if (dtype === "int32" && n > 0 && (Math.min(lo, last) < -(2 ** 31) || Math.max(lo, last) > MAX_ARANGE)) {
     throw new TesseraError("arange", `(${lo}, ${hi}, ${st}) has values outside int32 (expected values in [-2^31, 2^31 - 1]; pass { dtype: "float32" })`);
   }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = lo + i * st;
-  return tensor(toTypedArray(values, dtype), { dtype, ...(opts.backend ? { backend: opts.backend } : {}) });
+  const t = emptyTensor(opts.backend ?? getBackend(), [n], dtype, "arange");
+  const values = allocTypedArray(dtype, n);
+  if (dtype === "bool") for (let i = 0; i < n; i++) values[i] = lo + i * st !== 0 ? 1 : 0;
+  else for (let i = 0; i < n; i++) values[i] = lo + i * st;
+  writeHostData(t, values);
+  return t;
 }
 
 /** The n x m identity matrix (m = n by default). */
 export function eye(n: number, m: number = n, options: CreationOptions = {}): Tensor {
   assertShape("eye", [n, m]);
   const dtype = options.dtype ?? "float32";
+  const t = emptyTensor(options.backend ?? getBackend(), [n, m], dtype, "eye");
   const values = allocTypedArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
-  return tensor(values, { dtype, shape: [n, m], ...(options.backend ? { backend: options.backend } : {}) });
+  writeHostData(t, values);
+  return t;
 }
 
 let defaultGenerator = new RandomState(0);
@@ -114,37 +119,49 @@ export interface RandomOptions extends CreationOptions {
   generator?: RandomState;
 }
 
-function fromDraws(shape: readonly number[], draws: ArrayLike<number>, options: RandomOptions, dtype: DType = "float32"): Tensor {
-  return tensor(toTypedArray(draws, dtype), { dtype, shape, ...(options.backend ? { backend: options.backend } : {}) });
+/**
+ * A tensor of `draw(generator, size)` values. The tensor is allocated first, so a shape the
+ * backend cannot hold is refused (naming `op`) before anything is drawn.
+ */
+function fromDraws(
+  op: string,
+  shape: readonly number[],
+  options: RandomOptions,
+  draw: (g: RandomState, n: number) => ArrayLike<number>,
+  dtype: DType = "float32",
+): Tensor {
+  assertShape(op, shape);
+  const t = emptyTensor(options.backend ?? getBackend(), shape, dtype, op);
+  try {
+    writeHostData(t, toTypedArray(draw(options.generator ?? defaultGenerator, t.size), dtype));
+  } catch (err) {
+    t.dispose();
+    throw err;
+  }
+  return t;
 }
 
 /** Uniform samples in [low, high) (numpy's `uniform`, rounded to float32). */
 export function randomUniform(shape: readonly number[], low = 0, high = 1, options: RandomOptions = {}): Tensor {
-  assertShape("randomUniform", shape);
-  const g = options.generator ?? defaultGenerator;
-  return fromDraws(shape, g.uniform(low, high, sizeOf(shape)), options);
+  return fromDraws("randomUniform", shape, options, (g, n) => g.uniform(low, high, n));
 }
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return randomUniform(shape, 0, 1, options);
+  return fromDraws("rand", shape, options, (g, n) => g.uniform(0, 1, n));
 }
 
 /** Normal samples (numpy's legacy polar method). */
 export function randomNormal(shape: readonly number[], mean = 0, std = 1, options: RandomOptions = {}): Tensor {
-  assertShape("randomNormal", shape);
-  const g = options.generator ?? defaultGenerator;
-  return fromDraws(shape, g.normal(mean, std, sizeOf(shape)), options);
+  return fromDraws("randomNormal", shape, options, (g, n) => g.normal(mean, std, n));
 }
 
 /** Standard normal samples. */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  return randomNormal(shape, 0, 1, options);
+  return fromDraws("randn", shape, options, (g, n) => g.normal(0, 1, n));
 }
 
 /** Integers in [low, high), int32. */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
-  assertShape("randint", shape);
-  const g = options.generator ?? defaultGenerator;
-  return fromDraws(shape, g.randint(low, high, sizeOf(shape)), options, "int32");
+  return fromDraws("randint", shape, options, (g, n) => g.randint(low, high, n), "int32");
 }

@@ -10,3 +10,4 @@ export * from "./geometry.js";
 export * from "./conv.js";
 export * from "./pool.js";
 export * from "./softmax.js";
+export * from "./host-data.js";

@@ -5,6 +5,7 @@ import { gatherFallback } from "../fallbacks/gather.js";
 import { arange } from "./creation.js";
 import { asTensor } from "./convert.js";
 import { cast, contiguousCopy, equal } from "./elementwise.js";
+import { firstOutOfRange, hostData } from "./host-data.js";
 import { recordOp } from "./record.js";
 import { unsqueeze } from "./views.js";
 
@@ -12,9 +13,9 @@ import { unsqueeze } from "./views.js";
  * Index-select: picks entries of `x` along `axis` by a 1-D int32 `indices` tensor (values in
  * [0, n)). The result replaces dim `axis` by `indices.size`.
  *
- * Out-of-range indices throw wherever the host sees their values without waiting for the
- * device: on backends with `readSync`, and for indices made from host data (`tensor`, `arange`,
- * `randint`, `to`) on the others. Indices computed on a device that cannot read synchronously
+ * Out-of-range (and negative) indices throw wherever the host sees their values without waiting
+ * for the device (see `hostData`): on backends with `readSync`, and for indices made from host
+ * data (`tensor`, `arange`, `randint`, `to`) on the others. Indices computed on a device that cannot read synchronously
  * are not checked (that would stall its queue): there an out-of-range index selects zeros.
  */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
@@ -27,12 +28,13 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   }
   if (idx.backend !== t.backend) throw new TesseraError(op, `indices live on '${idx.backend.name}' but x on '${t.backend.name}'`);
   const n = t.shape[a]!;
-  const values = hostIndices(idx);
-  if (values) {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v < 0 || v >= n) throw new TesseraError(op, `index ${v} at position ${i} is out of range for axis ${a} of size ${n} (shape ${fmtShape(t.shape)})`);
-    }
+  const values = hostData(idx);
+  const bad = values ? firstOutOfRange(values, n) : -1;
+  if (bad >= 0) {
+    throw new TesseraError(
+      op,
+      `index ${values![bad]} at position ${bad} is out of range for axis ${a} of size ${n} (shape ${fmtShape(t.shape)}; expected indices in [0, ${n - 1}])`,
+    );
   }
   return recordOp(op, [t, idx], { axis: a }, () => {
     const outer = sizeOf(t.shape.slice(0, a));
@@ -59,22 +61,21 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   });
 }
 
-/** The values of 1-D `idx` if the host has them (see `gather`), else undefined. */
-function hostIndices(idx: Tensor): ArrayLike<number> | undefined {
-  if (idx.size === 0) return undefined;
-  if (idx.backend.readSync) return idx.dataSync();
-  const host = idx.storage.hostValues;
-  if (!host) return undefined;
-  const values = new Int32Array(idx.size);
-  for (let i = 0; i < idx.size; i++) values[i] = host[idx.offset + i * idx.strides[0]!]!;
-  return values;
-}
-
-/** One-hot encoding: int32 indices of any shape -> float32 [...shape, depth]. Not differentiable. */
+/**
+ * One-hot encoding: int32 indices of any shape -> float32 [...shape, depth]. Not differentiable.
+ * Indices outside [0, depth) throw wherever the host sees them (as for `gather`); indices
+ * computed on a device that cannot read synchronously are not checked, and there an
+ * out-of-range index gives a row of zeros.
+ */
 export function oneHot(indices: Tensor, depth: number): Tensor {
   const idx = asTensor(indices, "oneHot");
   if (idx.dtype !== "int32") throw new TesseraError("oneHot", `indices must be int32, got ${idx.dtype}`);
   if (!Number.isInteger(depth) || depth < 1) throw new TesseraError("oneHot", `depth must be a positive integer, got ${depth}`);
+  const values = hostData(idx);
+  const bad = values ? firstOutOfRange(values, depth) : -1;
+  if (bad >= 0) {
+    throw new TesseraError("oneHot", `index ${values![bad]} at position ${bad} is out of range for depth ${depth} (expected indices in [0, ${depth - 1}])`);
+  }
   const u = unsqueeze(idx, -1);
   const range = arange(depth, { dtype: "int32", backend: idx.backend });
   const eq = equal(u, range);

@@ -48,7 +48,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (K !== K2) {
     throw new TesseraError(op, `inner dimensions differ: ${fmtShape(ta.shape)} @ ${fmtShape(tb.shape)} (${K} vs ${K2})`);
   }
-  const batchShape = broadcastShapes(op, aShape.slice(0, -2), bShape.slice(0, -2));
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  let batchShape: number[];
+  try {
+    batchShape = broadcastShapes(op, aBatch, bBatch);
+  } catch {
+    throw new TesseraError(
+      op,
+      `batch dimensions do not broadcast: ${fmtShape(ta.shape)} @ ${fmtShape(tb.shape)} (batch ${fmtShape(aBatch)} vs ${fmtShape(bBatch)}; each pair of batch dims, aligned from the right, must be equal or 1)`,
+    );
+  }
   const outShape = [...batchShape, ...(ta.rank === 1 ? [] : [M]), ...(tb.rank === 1 ? [] : [N])];
   return recordOp(op, [ta, tb], {}, () => {
     const batch = sizeOf(batchShape);

