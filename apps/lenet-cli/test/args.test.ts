@@ -3,7 +3,7 @@ import { parseArgs } from "../src/cli/args.js";
 import { UsageError } from "../src/cli/errors.js";
 import { FLAGS } from "../src/cli/flags.js";
 import { helpText } from "../src/cli/usage.js";
-import { settingsForResume, settingsFromFlags } from "../src/config/resolve.js";
+import { asSettings, settingsForResume, settingsFromFlags } from "../src/config/resolve.js";
 import { PRESETS } from "../src/config/settings.js";
 import { cli } from "./helpers.js";
 
@@ -36,6 +36,15 @@ describe("parseArgs", () => {
       "o",
       "--preset",
       "quick",
+      "--kernels",
+      "10,20",
+      "--filter-size=3",
+      "--pool-size",
+      "3",
+      "--hidden",
+      "64",
+      "--init",
+      "as-drawn",
     ]);
     expect(p.command).toBe("train");
     expect(p.flags).toEqual({
@@ -51,6 +60,11 @@ describe("parseArgs", () => {
       data: "mnist",
       out: "o",
       preset: "quick",
+      kernels: [10, 20],
+      filterSize: 3,
+      poolSize: 3,
+      hidden: 64,
+      init: "as-drawn",
     });
   });
 
@@ -94,6 +108,15 @@ describe("parseArgs", () => {
     [["--backend", "tpu"], /--backend: expected one of cpu, webgpu, got "tpu"/],
     [["--preset", "fast"], /--preset: expected one of tutorial, listing, quick/],
     [["--data="], /--data: expected a path/],
+    [["--kernels", "20"], /--kernels: expected two integers from 1 to 10000 separated by a comma \(as 20,50\), got "20"/],
+    [["--kernels", "20,50,80"], /--kernels: expected two integers/],
+    [["--kernels", "20,0"], /--kernels: expected two integers from 1/],
+    [["--kernels", "20,x"], /--kernels: expected two integers/],
+    [["--filter-size", "0"], /--filter-size: expected an integer from 1 to 28/],
+    [["--pool-size", "29"], /--pool-size: expected an integer from 1 to 28/],
+    [["--hidden", "-5"], /--hidden: expected a positive integer/],
+    [["--init", "flipped"], /--init: expected one of theano-conv, as-drawn, got "flipped"/],
+    [["evaluate", "a", "--hidden", "10"], /--hidden does not apply to the evaluate command/],
     [["--epochs", "2", "--epochs", "3"], /--epochs given twice/],
     [["extra"], /unknown command "extra"/],
     [["train", "extra"], /train: unexpected argument "extra"/],
@@ -149,6 +172,13 @@ describe("--help", () => {
     }
     for (const word of ["evaluate", "predict", "demo maxpool", "demo conv", "info", "--help", "tutorial", "listing", "quick", "130"])
       expect(text).toContain(word);
+    // The start, both ways, and why.
+    for (const words of [
+      "--init theano-conv (the default) flips each filter",
+      "--init as-drawn keeps them unflipped",
+      "Cross-correlation (conv2d in Tessera and PyTorch)",
+    ])
+      expect(text.replace(/\s+/g, " ")).toContain(words);
   });
 });
 
@@ -169,6 +199,27 @@ describe("settings", () => {
     expect(s.limitTrain).toBeNull();
   });
 
+  it("builds the chapter's network, started where the tutorial started", () => {
+    expect(settingsFromFlags({})).toMatchObject({ init: "theano-conv", kernels: [20, 50], filterSize: 5, poolSize: 2, hidden: 500 });
+    for (const preset of ["listing", "quick"] as const) expect(settingsFromFlags({ preset })).toMatchObject({ init: "theano-conv", kernels: [20, 50] });
+    expect(settingsFromFlags({ init: "as-drawn", kernels: [6, 16], hidden: 120 })).toMatchObject({
+      init: "as-drawn",
+      kernels: [6, 16],
+      hidden: 120,
+      filterSize: 5,
+    });
+  });
+
+  it("reads a config.json from before the network flags as the network it ran: the tutorial's, as drawn", () => {
+    const current = settingsFromFlags({ preset: "quick" });
+    const { init, kernels, filterSize, poolSize, hidden, ...older } = current;
+    expect(asSettings(older, "config.json")).toEqual({ ...current, init: "as-drawn" });
+    expect(asSettings(current, "config.json")).toEqual(current);
+    const { hidden: _, ...partial } = current;
+    expect(() => asSettings(partial, "config.json")).toThrow("config.json: settings.hidden is missing or invalid");
+    expect(() => asSettings({ ...current, kernels: [20] }, "config.json")).toThrow("config.json: settings.kernels is missing or invalid");
+  });
+
   it("lets the listing preset change only the batch size", () => {
     expect(settingsFromFlags({ preset: "listing" })).toEqual({ ...settingsFromFlags({}), preset: "listing", batchSize: 20 });
   });
@@ -186,5 +237,8 @@ describe("settings", () => {
     expect(() => settingsForResume(saved, { limitTrain: 50 })).toThrow(UsageError);
     expect(() => settingsForResume(saved, { seed: 1 })).toThrow(UsageError);
     expect(() => settingsForResume(saved, { patience: 3 })).toThrow(UsageError);
+    expect(settingsForResume(saved, { kernels: [20, 50], init: "theano-conv" })).toEqual(saved);
+    expect(() => settingsForResume(saved, { kernels: [20, 40] })).toThrow("--kernels cannot change when resuming (the run used 20,50, got 20,40)");
+    expect(() => settingsForResume(saved, { init: "as-drawn" })).toThrow("--init cannot change when resuming (the run used theano-conv, got as-drawn)");
   });
 });

@@ -103,6 +103,11 @@ describe("demo conv", () => {
   it("writes one PNG: the bundled picture and its two filtered maps side by side", async () => {
     const r = await cli(["demo", "conv", "--out", tmp.dir]);
     expect(r.code).toBe(0);
+    // Convolution against cross-correlation, in two sentences.
+    expect(r.stdout).toContain(
+      "Cross-correlation (conv2d in Tessera and PyTorch) slides each filter over the image as it is; convolution (Theano's conv2d, which the tutorial used) first flips the filter on both spatial axes.\n" +
+        "So a cross-correlation with each filter flipped computes the convolution with the filters as drawn",
+    );
     const png = PNG.sync.read(await readFile(join(tmp.dir, "convop-demo.png")));
     expect([png.width, png.height]).toEqual([3 * 128 + 2 * PANEL_GAP, 128]);
     // The maps are stretched to the full grey range and grey (r = g = b).

@@ -11,7 +11,8 @@ export { Flatten, Dropout, Sequential } from "./layers/structure.js";
 export { crossEntropyLoss, nllLoss, mseLoss, CrossEntropyLoss, NLLLoss, MSELoss, type Reduction } from "./losses.js";
 /** Weight initialisers (uniform, normal, Xavier/Glorot, Kaiming, the LeNet tutorial's). */
 export * as init from "./init.js";
-export { LeNet5, type LeNet5Options } from "./models/lenet5.js";
+export { LeNet5, LENET5_INITS, type LeNet5Init, type LeNet5Options } from "./models/lenet5.js";
+export { lenet5Geometry, type LeNet5Geometry, type LeNet5Shape } from "./models/lenet5-geometry.js";
 /** Optimizers and learning-rate schedules, as `optim.SGD`, `optim.StepLR`... (PyTorch's layout). */
 export * as optim from "./optim/index.js";
 export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerOptions, type OptimizerState } from "./optim/index.js";

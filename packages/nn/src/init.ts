@@ -60,6 +60,29 @@ export function tutorialConvInit(shape: readonly number[], rng: Generator): Tens
 }
 
 /**
+ * The LeNet tutorial's convolution init as the tutorial's network applies it: the values
+ * `tutorialConvInit` draws, with each filter flipped on both spatial axes (numpy's
+ * `w[:, :, ::-1, ::-1]`). Theano's `conv2d` is a true convolution, which flips its kernel; our
+ * `conv2d`, like PyTorch's, is a cross-correlation, which does not. With these weights it computes
+ * exactly what Theano computed with the drawn filters.
+ */
+export function theanoConvInit(shape: readonly number[], rng: Generator): Tensor {
+  if (shape.length !== 4) throw new TesseraError("theanoConvInit", `expected a conv weight shape [out, in, kh, kw], got [${shape.join(",")}]`);
+  const bound = Math.sqrt(3 / fans(shape).fanIn);
+  return fromDraws(shape, flippedFilters(rng.uniform(-bound, bound, count(shape)), shape[2]!, shape[3]!));
+}
+
+/** Each consecutive kh x kw filter of `values` flipped on both axes (rotated by 180 degrees). */
+function flippedFilters(values: Float64Array, kh: number, kw: number): Float64Array {
+  const size = kh * kw;
+  const out = new Float64Array(values.length);
+  for (let start = 0; start < values.length; start += size) {
+    for (let k = 0; k < size; k++) out[start + k] = values[start + size - 1 - k]!;
+  }
+  return out;
+}
+
+/**
  * The tutorial's tanh hidden-layer init: U(±sqrt(6/(nIn+nOut))) drawn as Theano's [nIn, nOut]
  * matrix, returned transposed to our Linear layout [nOut, nIn] so the values match the tutorial's.
  */

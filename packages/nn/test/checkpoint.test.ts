@@ -215,7 +215,7 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     const model = small();
     await saveCheckpoint(file, model, { metadata: { epoch: 1 } });
     const raw = await loadSafetensors(file);
-    const config = { inputShape: [1, 12, 12], kernels: [2, 3], filterSize: 3, poolSize: 2, hidden: 6, classes: 3 };
+    const config = { inputShape: [1, 12, 12], kernels: [2, 3], filterSize: 3, poolSize: 2, hidden: 6, classes: 3, init: "theano-conv" };
     expect(JSON.parse(raw.metadata.architecture!)).toEqual({ type: "LeNet5", config });
     const { metadata } = await loadCheckpoint(file, model);
     const arch = metadata.architecture as { type: string; config: LeNet5Options };

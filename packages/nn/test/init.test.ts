@@ -72,6 +72,16 @@ describe("init", () => {
     t.dispose();
   });
 
+  it("theanoConvInit is tutorialConvInit with every kh x kw filter flipped on both axes (non-square too)", () => {
+    const shape = [2, 3, 2, 3];
+    const [flipped, drawn] = [init.theanoConvInit(shape, new RandomState(9)), init.tutorialConvInit(shape, new RandomState(9))];
+    const [a, b] = [values(flipped), values(drawn)];
+    for (let f = 0; f < 6; f++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) expect(a[f * 6 + i * 3 + j]).toBe(b[f * 6 + (1 - i) * 3 + (2 - j)]);
+    expect(() => init.theanoConvInit([4, 5], new RandomState(1))).toThrow("theanoConvInit: expected a conv weight shape [out, in, kh, kw], got [4,5]");
+    flipped.dispose();
+    drawn.dispose();
+  });
+
   it("tutorialHiddenInit draws Theano's [nIn, nOut] matrix and returns its transpose [nOut, nIn]", () => {
     const [nIn, nOut] = [3, 2];
     const b = Math.sqrt(6 / 5);

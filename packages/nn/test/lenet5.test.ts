@@ -65,12 +65,13 @@ describe("LeNet5 (the tutorial's configuration)", () => {
     expect(model.parameters().every((p) => p.requiresGrad && p.dtype === "float32")).toBe(true);
   });
 
-  it("draws conv1, conv2 and fc1 exactly as numpy.random.RandomState(23455) does in the tutorial", () => {
+  it('with init "as-drawn", holds conv1, conv2 and fc1 exactly as numpy.random.RandomState(23455) draws them in the tutorial', () => {
     const fixture = JSON.parse(readFileSync(path.join(fixtures, "lenet5-init.json"), "utf8")) as InitFixture;
+    const drawn = new LeNet5({ init: "as-drawn" });
     const ours = [
-      { name: "layer0.W", tensor: model.conv1.weight, transposed: false },
-      { name: "layer1.W", tensor: model.conv2.weight, transposed: false },
-      { name: "layer2.W", tensor: model.fc1.weight, transposed: true },
+      { name: "layer0.W", tensor: drawn.conv1.weight, transposed: false },
+      { name: "layer1.W", tensor: drawn.conv2.weight, transposed: false },
+      { name: "layer2.W", tensor: drawn.fc1.weight, transposed: true },
     ];
     for (const [i, { name, tensor, transposed }] of ours.entries()) {
       const want = fixture.arrays[i]!;
@@ -95,6 +96,7 @@ describe("LeNet5 (the tutorial's configuration)", () => {
       expect(want.min).toBeGreaterThanOrEqual(want.low);
       expect(want.max).toBeLessThanOrEqual(want.high);
     }
+    drawn.dispose();
   });
 
   it("starts fc2 and every bias at zero", () => {

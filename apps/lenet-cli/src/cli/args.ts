@@ -44,6 +44,14 @@ function parseValue(spec: FlagSpec, raw: string): FlagValues[keyof FlagValues] {
     case "path":
       if (raw === "") throw bad("a path");
       return raw;
+    case "int-pair": {
+      const parts = raw.split(",");
+      const ints = parts.map((p) => (/^[+]?\d+$/.test(p.trim()) ? Number(p) : Number.NaN));
+      if (parts.length !== 2 || !ints.every((v) => Number.isSafeInteger(v) && v >= kind.min && v <= kind.max)) {
+        throw bad(`two integers from ${kind.min} to ${kind.max} separated by a comma (as 20,50)`);
+      }
+      return ints as [number, number];
+    }
     case "choice":
       if (!kind.choices.includes(raw)) throw bad(`one of ${kind.choices.join(", ")}`);
       return raw as FlagValues[keyof FlagValues];

@@ -1,3 +1,4 @@
+import { LENET5_INITS, type LeNet5Init } from "@tessera/nn";
 import { BACKEND_NAMES, type BackendName, PRESET_NAMES, type PresetName } from "../config/settings.js";
 
 /** The values the flags can carry, by their camel-case key. */
@@ -15,6 +16,11 @@ export interface FlagValues {
   out: string;
   preset: PresetName;
   resume: string;
+  init: LeNet5Init;
+  kernels: [number, number];
+  filterSize: number;
+  poolSize: number;
+  hidden: number;
 }
 
 export type FlagKey = keyof FlagValues;
@@ -25,7 +31,8 @@ export type FlagKind =
   | { type: "int"; min: number; max?: number }
   | { type: "number"; positive: true }
   | { type: "path" }
-  | { type: "choice"; choices: readonly string[] };
+  | { type: "choice"; choices: readonly string[] }
+  | { type: "int-pair"; min: number; max: number };
 
 /** One flag: its spelling, what it carries, its help line and the commands that take it. */
 export interface FlagSpec {
@@ -81,6 +88,40 @@ export const FLAGS: readonly FlagSpec[] = [
     placeholder: "N",
     kind: { type: "int", min: 0, max: 0xffffffff },
     help: "seed of the weight initialisation (numpy RandomState)",
+    commands: TRAIN,
+  },
+  // The network: the chapter's "Choosing Hyperparameters" and its start.
+  {
+    key: "kernels",
+    name: "--kernels",
+    placeholder: "K1,K2",
+    kind: { type: "int-pair", min: 1, max: 10_000 },
+    help: "filters of the two convolutional layers",
+    commands: TRAIN,
+  },
+  {
+    key: "filterSize",
+    name: "--filter-size",
+    placeholder: "N",
+    kind: { type: "int", min: 1, max: 28 },
+    help: "side of the square convolution filters (NxN)",
+    commands: TRAIN,
+  },
+  {
+    key: "poolSize",
+    name: "--pool-size",
+    placeholder: "N",
+    kind: { type: "int", min: 1, max: 28 },
+    help: "side of the square max-pooling windows (NxN, stride N; a partial window is dropped)",
+    commands: TRAIN,
+  },
+  { key: "hidden", name: "--hidden", placeholder: "N", kind: { type: "int", min: 1, max: 100_000 }, help: "units of the tanh hidden layer", commands: TRAIN },
+  {
+    key: "init",
+    name: "--init",
+    placeholder: "NAME",
+    kind: { type: "choice", choices: LENET5_INITS },
+    help: "how the drawn conv filters become weights (see Start, below)",
     commands: TRAIN,
   },
   {

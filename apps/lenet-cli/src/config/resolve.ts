@@ -1,6 +1,7 @@
 import { UsageError } from "../cli/errors.js";
 import type { FlagValues } from "../cli/flags.js";
-import { BACKEND_NAMES, PRESETS, PRESET_NAMES, type TrainSettings } from "./settings.js";
+import { LENET5_INITS } from "@tessera/nn";
+import { ARCHITECTURE_KEYS, BACKEND_NAMES, PRESETS, PRESET_NAMES, type TrainSettings } from "./settings.js";
 
 /** The settings of a new run: the preset's values, then every flag given explicitly. */
 export function settingsFromFlags(flags: Partial<FlagValues>): TrainSettings {
@@ -21,6 +22,11 @@ function applyOverrides(s: TrainSettings, flags: Partial<FlagValues>): TrainSett
   if (flags.limitValid !== undefined) out.limitValid = flags.limitValid;
   if (flags.limitTest !== undefined) out.limitTest = flags.limitTest;
   if (flags.data !== undefined) out.data = flags.data;
+  if (flags.init !== undefined) out.init = flags.init;
+  if (flags.kernels !== undefined) out.kernels = flags.kernels;
+  if (flags.filterSize !== undefined) out.filterSize = flags.filterSize;
+  if (flags.poolSize !== undefined) out.poolSize = flags.poolSize;
+  if (flags.hidden !== undefined) out.hidden = flags.hidden;
   return out;
 }
 
@@ -31,6 +37,12 @@ const FIXED_ON_RESUME = [
   ["limitTrain", "--limit-train"],
   ["seed", "--seed"],
   ["patience", "--patience"],
+  // The network's shape and start: the saved weights are of this network.
+  ["init", "--init"],
+  ["kernels", "--kernels"],
+  ["filterSize", "--filter-size"],
+  ["poolSize", "--pool-size"],
+  ["hidden", "--hidden"],
 ] as const;
 
 /**
@@ -41,23 +53,38 @@ const FIXED_ON_RESUME = [
 export function settingsForResume(saved: TrainSettings, flags: Partial<FlagValues>): TrainSettings {
   for (const [key, flag] of FIXED_ON_RESUME) {
     const given = flags[key];
-    if (given !== undefined && given !== saved[key]) {
+    if (given !== undefined && String(given) !== String(saved[key])) {
       throw new UsageError(`${flag} cannot change when resuming (the run used ${saved[key] ?? "none"}, got ${given})`);
     }
   }
   return applyOverrides(saved, flags);
 }
 
+/**
+ * What a config.json written before the network flags existed ran: the tutorial's shape, with
+ * the drawn filters used as drawn.
+ */
+const BEFORE_NETWORK_FLAGS: Pick<TrainSettings, (typeof ARCHITECTURE_KEYS)[number]> = {
+  init: "as-drawn",
+  kernels: [20, 50],
+  filterSize: 5,
+  poolSize: 2,
+  hidden: 500,
+};
+
 /** Checks settings read back from a config.json. */
 export function asSettings(value: unknown, source: string): TrainSettings {
-  const v = value as Partial<TrainSettings> | undefined;
   const bad = (what: string) => new Error(`${source}: settings.${what} is missing or invalid`);
-  if (!v || typeof v !== "object") throw new Error(`${source}: no settings`);
+  if (!value || typeof value !== "object") throw new Error(`${source}: no settings`);
+  const v = (ARCHITECTURE_KEYS.every((k) => !(k in value)) ? { ...BEFORE_NETWORK_FLAGS, ...value } : value) as Partial<TrainSettings>;
   if (!PRESET_NAMES.includes(v.preset!)) throw bad("preset");
   if (!BACKEND_NAMES.includes(v.backend!)) throw bad("backend");
   for (const k of ["batchSize", "epochs", "patience", "seed", "evalBatchSize"] as const) if (!Number.isInteger(v[k])) throw bad(k);
   for (const k of ["lr", "patienceIncrease", "improvementThreshold"] as const) if (typeof v[k] !== "number") throw bad(k);
   for (const k of ["limitTrain", "limitValid", "limitTest"] as const) if (v[k] !== null && !Number.isInteger(v[k])) throw bad(k);
   if (v.data !== null && typeof v.data !== "string") throw bad("data");
+  if (!LENET5_INITS.includes(v.init!)) throw bad("init");
+  for (const k of ["filterSize", "poolSize", "hidden"] as const) if (!Number.isInteger(v[k]) || v[k]! < 1) throw bad(k);
+  if (!Array.isArray(v.kernels) || v.kernels.length !== 2 || !v.kernels.every((n) => Number.isInteger(n) && n >= 1)) throw bad("kernels");
   return v as TrainSettings;
 }

@@ -7,8 +7,10 @@ import { RandomState } from "@tessera/tensor";
 import { CliError, oneLine } from "../cli/errors.js";
 import type { TrainSettings } from "../config/settings.js";
 import type { RunData } from "../data/load.js";
+import { type NetworkOptions, networkOf } from "../model/network.js";
 import { learningCurvesSvg } from "../report/charts.js";
 import { filterGridOf } from "../report/filters-png.js";
+import { networkCost } from "../report/layer-table.js";
 import { encodePng } from "../images/raster.js";
 import { type MetricsRow, metricsCsv, percent } from "../report/metrics.js";
 import type { ProgressInfo, Reporter } from "../report/progress.js";
@@ -47,6 +49,10 @@ export interface RunSummary {
   train_images: number;
   validation_images: number;
   test_images: number;
+  /** How the drawn conv filters became the starting weights (see LeNet5Init). */
+  init: NetworkOptions["init"];
+  /** The network's shape and size. */
+  network: { kernels: [number, number]; filter_size: number; pool_size: number; hidden: number; parameters: number; multiply_adds_per_image: number };
   message?: string;
 }
 
@@ -134,7 +140,7 @@ export class Trainer {
       throw new CliError(`${options.data.train.count} training images make no full minibatch of ${s.batchSize}: lower --batch-size or raise --limit-train`);
     // One generator draws every initial weight, layer by layer, as the tutorial's RandomState(23455) does.
     const rng = new RandomState(s.seed);
-    const model = new LeNet5({ seed: rng });
+    const model = new LeNet5({ ...networkOf(s), seed: rng });
     const optimizer = new SGD(model.parameters(), { lr: s.lr });
     let state: RunState;
     if (options.resumeFrom) {
@@ -372,6 +378,21 @@ export class Trainer {
       train_images: this.nTrainBatches * this.settings.batchSize,
       validation_images: this.data.valid.count,
       test_images: this.data.test.count,
+      init: this.settings.init,
+      network: this.networkSummary(),
+    };
+  }
+
+  private networkSummary(): RunSummary["network"] {
+    const s = this.settings;
+    const cost = networkCost(networkOf(s));
+    return {
+      kernels: s.kernels,
+      filter_size: s.filterSize,
+      pool_size: s.poolSize,
+      hidden: s.hidden,
+      parameters: cost.parameters,
+      multiply_adds_per_image: cost.multiplyAdds,
     };
   }
 
