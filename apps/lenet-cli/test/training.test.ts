@@ -47,7 +47,7 @@ async function weights(path: string): Promise<Record<string, number[]>> {
 let reference: Awaited<ReturnType<typeof cli>>;
 beforeAll(async () => {
   reference = await cli([...TINY, "--epochs", "2", "--out", dir("full")]);
-}, 300_000);
+}, 600_000);
 
 describe("a training run", () => {
   it("prints the tutorial's lines and report", () => {
