@@ -45,6 +45,7 @@ export interface CpuBackendOptions {
 export interface ArenaReport {
   /** Live blocks: tensors plus the kernels' scratch. */
   bytesInUse: number;
+  /** Number of live blocks. */
   liveBlocks: number;
   /** Freed blocks kept for reuse. */
   pooledBytes: number;

@@ -30,10 +30,15 @@ export interface LeNet5Options {
  * layouts match the PyTorch module in docs/pytorch-interop.md.
  */
 export class LeNet5 extends Module {
+  /** First convolution: 1 input channel to `kernels[0]` maps. */
   conv1: Conv2d;
+  /** Second convolution: `kernels[0]` to `kernels[1]` maps. */
   conv2: Conv2d;
+  /** Hidden layer: the flattened feature maps to `hidden` units (tanh). */
   fc1: Linear;
+  /** Output layer: `hidden` units to the class logits. */
   fc2: Linear;
+  /** The architecture's options with the defaults filled in (what checkpoints record). */
   readonly config: Required<Omit<LeNet5Options, "seed">>;
 
   constructor(options: LeNet5Options = {}) {
