@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { loadSafetensors } from "@tessera/nn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The compiled CLI as a real process; only when it was built (pnpm --filter lenet-cli build).
 const main = join(__dirname, "..", "dist", "main.js");
+const repoRoot = join(__dirname, "..", "..", "..");
 const built = existsSync(main);
 
 interface Finished {
@@ -58,6 +59,22 @@ describe.skipIf(!built)("dist/main.js", () => {
     expect(r.stdout).toContain("--limit-train N");
   });
 
+  it("is executable, as the lenet-cli command, and pnpm exec finds it at the repository root", () => {
+    expect(statSync(main).mode & 0o111).not.toBe(0);
+    const direct = spawnSync(main, ["--version"], { encoding: "utf8", timeout: 120_000 });
+    expect(direct.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const viaPnpm = spawnSync("pnpm", ["exec", "lenet-cli", "--version"], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
+    expect(viaPnpm.stderr).toBe("");
+    expect(viaPnpm.stdout.trim()).toBe(direct.stdout.trim());
+  });
+
+  it("resolves a relative path against INIT_CWD when pnpm's start script runs it, and shows where it led", () => {
+    const env = { ...process.env, npm_lifecycle_event: "start", npm_package_name: "lenet-cli", INIT_CWD: tmp };
+    const r = spawnSync(process.execPath, [main, "evaluate", "runs/nothing"], { cwd: join(__dirname, ".."), env, encoding: "utf8", timeout: 120_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`lenet-cli: runs/nothing (${join(tmp, "runs", "nothing")}): no such checkpoint file or run directory`);
+  });
+
   it("exits 2 with one error line and the usage on a bad flag", () => {
     const r = spawnSync(process.execPath, [main, "--epochs", "zero"], { encoding: "utf8", timeout: 120_000 });
     expect(r.status).toBe(2);
@@ -105,6 +122,41 @@ describe.skipIf(!built)("dist/main.js", () => {
     expect(summary).toMatchObject({ status: "finished", stop_reason: "epochs", iterations: 1200, images_trained: 24_000, last_epoch: 60 });
     const config = JSON.parse(await readFile(join(out, "config.json"), "utf8"));
     expect(config.resumed).toHaveLength(1);
+  }, 600_000);
+
+  it("through `pnpm -s --filter lenet-cli start` at the repository root: paths from the root, the app's lines first, a quiet Ctrl-C", async () => {
+    const out = join(tmp, "via-pnpm");
+    // its own process group, signalled as a whole: what a terminal does on Ctrl-C
+    const child = spawn("pnpm", ["-s", "--filter", "lenet-cli", "start", ...SMALL, "--out", relative(repoRoot, out)], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let sent = false;
+    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 240_000);
+    child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      if (!sent && stdout.includes("... training:")) {
+        sent = true;
+        process.kill(-child.pid!, "SIGINT");
+      }
+    });
+    child.stderr!.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+    clearTimeout(timer);
+    expect(sent).toBe(true);
+    // pnpm ends the way a shell reports as 130: by the SIGINT it got too, once the CLI exited
+    expect([code, signal], `${stdout}\n${stderr}`).toEqual(signal === null ? [130, null] : [null, "SIGINT"]);
+    // nothing from turbo or pnpm before the app's first line, nor after it
+    expect(stdout.split("\n")[0]).toBe("... loading data");
+    expect(stderr).not.toContain("ERR_PNPM");
+    expect(stderr.trim().split("\n").at(-1)).toMatch(/^Interrupted in epoch \d+ after \d+\/20 minibatches .*; continue with --resume /);
+    // --out was taken relative to where pnpm was run, not apps/lenet-cli
+    expect(existsSync(join(out, "last.safetensors"))).toBe(true);
   }, 600_000);
 
   it("ends evaluate on the first SIGINT with exit code 130, without finishing the evaluation", async () => {
