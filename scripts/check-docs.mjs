@@ -8,9 +8,11 @@
 //   and property that an exported class or interface declares.
 // - No function is exported as a `const` holding a call's result (`export const sum =
 //   reduction("sum")`): TypeDoc lists those as variables, without parameters.
+// - Source files cite only documents that exist in the repository (a `something.md` in a
+//   comment resolves from the repository root, the package or the file's folder).
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -116,6 +118,30 @@ for (const entry of entries) {
       const callable = checker.getTypeAtLocation(d).getCallSignatures().length > 0;
       if (callable && !ts.isArrowFunction(init) && !ts.isFunctionExpression(init)) {
         problems.push(`${where}: ${exported.getName()} is a function held in a const (the reference lists it as a variable); declare it with \`function\``);
+      }
+    }
+  }
+}
+
+// ---- sources cite only documents that are in the repository ----
+const SOURCE_DIRS = ["packages", "apps", "examples", "benchmarks"];
+function sourceFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (["node_modules", "dist", ".reports", ".turbo", "runs"].includes(e.name)) return [];
+    const path = join(dir, e.name);
+    return e.isDirectory() ? sourceFiles(path) : /\.(ts|mjs|js)$/.test(e.name) ? [path] : [];
+  });
+}
+for (const group of SOURCE_DIRS) {
+  for (const file of sourceFiles(join(root, group))) {
+    const pkg = join(root, group, relative(join(root, group), file).split("/")[0]);
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/[A-Za-z0-9_./-]+\.md\b/g)) {
+      const cited = m[0];
+      if (![join(root, cited), join(pkg, cited), join(dirname(file), cited)].some((p) => existsSync(p))) {
+        const line = text.slice(0, m.index).split("\n").length;
+        problems.push(`${relative(root, file)}:${line}: cites ${cited}, which is not in the repository (the reasoning belongs in docs/)`);
       }
     }
   }

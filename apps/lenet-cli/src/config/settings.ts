@@ -39,7 +39,7 @@ export const BACKEND_NAMES: readonly BackendName[] = ["cpu", "webgpu"];
 /** The settings a preset fixes (everything but the backend and the data directory). */
 export type PresetValues = Omit<TrainSettings, "preset" | "backend" | "data">;
 
-/** `convolutional_mlp.py`'s `evaluate_lenet5` with the settings behind the published results (shared/REFERENCE.md). */
+/** `convolutional_mlp.py`'s `evaluate_lenet5` with the settings behind the published results (see the README's presets). */
 const TUTORIAL: PresetValues = {
   batchSize: 500,
   lr: 0.1,

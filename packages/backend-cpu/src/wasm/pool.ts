@@ -1,11 +1,11 @@
 /**
  * Runs kernel jobs on the calling thread plus worker threads sharing its memory and module.
  *
- * Hand-off is a futex-style word in shared memory rather than `postMessage` (~30 µs to wake
- * a sleeping worker, CPU-KERNELS.md): a worker spins briefly on `Atomics.load` after each job,
- * so back-to-back kernels find it awake, then sleeps in `Atomics.wait`. The caller always
- * works on its own job too, so a worker that is slow to wake or starved of a core only makes
- * the job take the time one thread needs, never longer.
+ * Hand-off is a futex-style word in shared memory rather than `postMessage`, which needs both
+ * event loops (docs/cpu-kernels.md, "Two threads"): a worker spins briefly on `Atomics.load`
+ * after each job, so back-to-back kernels find it awake, then sleeps in `Atomics.wait`. The
+ * caller always works on its own job too, so a worker that is slow to wake or starved of a core
+ * only makes the job take the time one thread needs, never longer.
  */
 import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
 import { KIND_NAMES } from "./module.js";

@@ -5,7 +5,7 @@ import { Conv2d } from "../layers/conv.js";
 import { Linear } from "../layers/linear.js";
 import { Module, type ModuleArchitecture } from "../module.js";
 
-/** LeNet-5's configuration; the defaults are the DeepLearningTutorials' (see shared/REFERENCE.md). */
+/** LeNet-5's configuration; the defaults are those of the DeepLearningTutorials' LeNet chapter (`convolutional_mlp.py`). */
 export interface LeNet5Options {
   /** Input channels, height and width (1x28x28 for MNIST). */
   inputShape?: [number, number, number];
