@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { loadSafetensors } from "@tessera/nn";
@@ -45,6 +45,24 @@ function run(args: string[], onStdout?: (stdout: string, sigint: () => void) => 
   });
 }
 
+describe("the lenet-cli command (bin/lenet-cli.mjs)", () => {
+  it("is executable, and says how to build the CLI when dist/ is missing", async () => {
+    const bin = join(__dirname, "..", "bin", "lenet-cli.mjs");
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
+    // a copy next to an empty package folder: no dist/main.js there
+    const dir = await mkdtemp(join(tmpdir(), "lenet-cli-bin-"));
+    try {
+      await mkdir(join(dir, "bin"));
+      await copyFile(bin, join(dir, "bin", "lenet-cli.mjs"));
+      const r = spawnSync(process.execPath, [join(dir, "bin", "lenet-cli.mjs"), "--version"], { encoding: "utf8", timeout: 120_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^lenet-cli: the CLI is not built yet: run `pnpm build`/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!built)("dist/main.js", () => {
   let tmp: string;
   beforeAll(async () => {
@@ -62,6 +80,7 @@ describe.skipIf(!built)("dist/main.js", () => {
   it("is executable, as the lenet-cli command, and pnpm exec finds it at the repository root", () => {
     expect(statSync(main).mode & 0o111).not.toBe(0);
     const direct = spawnSync(main, ["--version"], { encoding: "utf8", timeout: 120_000 });
+    expect(direct.status).toBe(0);
     expect(direct.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const viaPnpm = spawnSync("pnpm", ["exec", "lenet-cli", "--version"], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
     expect(viaPnpm.stderr).toBe("");
