@@ -14,7 +14,7 @@ const published = readdirSync(join(root, "packages"))
 
 const described = (r: DeclarationReflection) =>
   [r.comment, ...(r.signatures ?? []).map((s) => s.comment), ...(r.getSignature ? [r.getSignature.comment] : [])].some(
-    (c) => c !== undefined && c.summary.some((part) => part.text.trim().length > 0),
+    (c) => c?.summary.some((part) => part.text.trim().length > 0) === true,
   );
 
 describe("the API reference", () => {
