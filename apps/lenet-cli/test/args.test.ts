@@ -82,6 +82,14 @@ describe("parseArgs", () => {
     expect(parseArgs(["--", "--preset", "quick"]).flags.preset).toBe("quick");
   });
 
+  it("reads --force, which takes no value and only applies to train", () => {
+    expect(parseArgs(["--out", "runs/x", "--force"]).force).toBe(true);
+    expect(parseArgs(["--out", "runs/x"]).force).toBeUndefined();
+    expect(() => parseArgs(["--force=yes"])).toThrow(new UsageError("--force takes no value"));
+    expect(() => parseArgs(["--force", "--force"])).toThrow(new UsageError("--force given twice"));
+    expect(() => parseArgs(["evaluate", "runs/x", "--force"])).toThrow(new UsageError("--force does not apply to the evaluate command"));
+  });
+
   it("asks for help with --help, -h and help", () => {
     expect(parseArgs(["--help"]).help).toBe(true);
     expect(parseArgs(["-h"]).help).toBe(true);
@@ -170,7 +178,7 @@ describe("--help", () => {
       expect(at, f.name).toBeGreaterThan(0);
       expect(text.slice(at).split("\n")[1]).toMatch(/^\s+default: \S/);
     }
-    for (const word of ["evaluate", "predict", "demo maxpool", "demo conv", "info", "--help", "tutorial", "listing", "quick", "130"])
+    for (const word of ["evaluate", "predict", "demo maxpool", "demo conv", "info", "--force", "--help", "tutorial", "listing", "quick", "130"])
       expect(text).toContain(word);
     // The start, both ways, and why.
     for (const words of [

@@ -166,7 +166,7 @@ describe("demo conv", () => {
   it("refuses a missing or undecodable picture with exit code 1", async () => {
     const missing = await cli(["demo", "conv", "nope.png"], { cwd: tmp.dir });
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toBe("lenet-cli: nope.png: cannot read the image");
+    expect(missing.stderr.trim()).toBe(`lenet-cli: nope.png (${join(tmp.dir, "nope.png")}): cannot read the image`);
     await import("node:fs/promises").then((fs) => fs.writeFile(join(tmp.dir, "junk.png"), "not an image"));
     const junk = await cli(["demo", "conv", "junk.png"], { cwd: tmp.dir });
     expect(junk.code).toBe(1);

@@ -8,8 +8,9 @@ import { cli, tempDir } from "./helpers.js";
 /**
  * The CI proof that the pieces learn: the quick preset (2 epochs over the first 10,000 training
  * images, batch 20, the tutorial's SGD, initialisation and in-order minibatches, seed 23455) must
- * reach a test error below 5 % on the whole test set. About 45 s on the WebAssembly CPU kernels
- * (3.60 % test error from the tutorial's start); the plain-JavaScript kernels would need ~15 min. Skip it with
+ * reach a test error below 5 % on the whole test set. About 11 s on an idle 2-core machine with the
+ * WebAssembly CPU kernels (3.60 % test error from the tutorial's start), several times that when
+ * other test processes share the cores; the plain-JavaScript kernels would need ~15 min. Skip it with
  * LENET_CLI_SKIP_SLOW=1.
  */
 const CI_RUN = ["--preset", "quick"];

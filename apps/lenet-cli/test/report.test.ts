@@ -61,6 +61,19 @@ describe("curves.svg", () => {
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
   });
 
+  it("spans the x axis from the first validation to the last, not from iteration 0", () => {
+    const svg = learningCurvesSvg([row(99, 0.09, 0.08, 0.4), row(199, 0.05, 0.045, 0.2), row(299, 0.06, null, 0.15)]);
+    // the plot area's left and right edges
+    const frame = svg.match(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/)!;
+    const [left, right] = [Number(frame[1]), Number(frame[1]) + Number(frame[2])];
+    const validation = svg.match(/<path d="M([\d.]+),[\d.]+ L[\d.]+,[\d.]+ L([\d.]+),/)!;
+    expect([Number(validation[1]), Number(validation[2])]).toEqual([left, right]);
+    // ticks inside the span only: 100, 150, ... (none at 0)
+    const ticks = [...svg.matchAll(/text-anchor="middle" font-size="11">(\d+)</g)].map((m) => Number(m[1]));
+    expect(Math.min(...ticks)).toBeGreaterThanOrEqual(99);
+    expect(Math.max(...ticks)).toBeLessThanOrEqual(299);
+  });
+
   it("copes with no rows and with one row", () => {
     expect(learningCurvesSvg([])).toContain("no validation yet");
     expect(learningCurvesSvg([row(99, 0.1, 0.1)]).match(/<circle /g)!.length).toBeGreaterThanOrEqual(3);

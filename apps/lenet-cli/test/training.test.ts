@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadSafetensors } from "@tessera/nn";
 import { memory } from "@tessera/tensor";
@@ -47,7 +47,7 @@ async function weights(path: string): Promise<Record<string, number[]>> {
 let reference: Awaited<ReturnType<typeof cli>>;
 beforeAll(async () => {
   reference = await cli([...TINY, "--epochs", "2", "--out", dir("full")]);
-}, 300_000);
+}, 600_000);
 
 describe("a training run", () => {
   it("prints the tutorial's lines and report", () => {
@@ -193,6 +193,39 @@ describe("a training run", () => {
     expect(JSON.parse(await readText(join(run, "summary.json"))).status).toBe("diverged");
   });
 
+  it("refuses to start a new run in a --out that holds files, leaving them as they were", async () => {
+    const run = dir("full");
+    const before = await Promise.all(["best.safetensors", "metrics.csv", "config.json"].map((f) => readFile(join(run, f))));
+    const r = await cli([...TINY, "--epochs", "1", "--out", run]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      `lenet-cli: --out ${run} already holds files (best.safetensors, config.json, curves.svg, filters.png, ... (7 files)); ` +
+        `continue that run with --resume ${run}, choose another --out, or add --force to overwrite them`,
+    ]);
+    const after = await Promise.all(["best.safetensors", "metrics.csv", "config.json"].map((f) => readFile(join(run, f))));
+    expect(after).toEqual(before);
+    // the same for a resumed run moved to another folder that holds files
+    const moved = await cli(["--resume", dir("full"), "--out", tmp.dir, "--epochs", "3"]);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toMatch(/^lenet-cli: --out .* already holds files/);
+  });
+
+  it("with --force, starts afresh in such a --out: an earlier run's files go, other files stay", async () => {
+    const run = dir("forced");
+    await mkdir(run);
+    await writeFile(join(run, "notes.txt"), "mine");
+    await writeFile(join(run, "best.safetensors"), "an earlier run's");
+    await writeFile(join(run, "last.optim.safetensors"), "an earlier run's");
+    const r = await cli([...TINY, "--epochs", "1", "--out", run, "--force"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(await readText(join(run, "notes.txt"))).toBe("mine");
+    expect(JSON.parse((await loadSafetensors(join(run, "best.safetensors"))).metadata.kind!)).toBe("best");
+    // plain SGD has no optimizer tensors, so the new run writes no last.optim.safetensors
+    await expect(stat(join(run, "last.optim.safetensors"))).rejects.toThrow(/ENOENT/);
+  });
+
   it("refuses to resume what is not a run", async () => {
     const r = await cli(["--resume", dir("nothing-here")]);
     expect(r.code).toBe(1);
@@ -246,6 +279,20 @@ describe("evaluate", () => {
     const missing = await cli(["evaluate", dir("missing.safetensors")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe(`lenet-cli: ${dir("missing.safetensors")}: no such checkpoint file or run directory`);
+    // a relative path is shown with where it led
+    const relative = await cli(["evaluate", "runs/missing"], { cwd: tmp.dir });
+    expect(relative.stderr.trim()).toBe(`lenet-cli: runs/missing (${join(tmp.dir, "runs", "missing")}): no such checkpoint file or run directory`);
+  });
+
+  it("names a damaged checkpoint once, with what is wrong", async () => {
+    const whole = await readFile(join(dir("full"), "best.safetensors"));
+    await writeFile(dir("truncated.safetensors"), whole.subarray(0, whole.length - 100));
+    const r = await cli(["evaluate", dir("truncated.safetensors"), "--limit-valid", "20", "--limit-test", "20"]);
+    expect(r.code).toBe(1);
+    const line = r.stderr.trim();
+    const file = dir("truncated.safetensors");
+    expect(line.startsWith(`lenet-cli: cannot load ${file}: `), line).toBe(true);
+    expect(line.slice(`lenet-cli: cannot load ${file}: `.length)).not.toContain(file);
   });
 });
 
@@ -303,6 +350,18 @@ describe("predict", () => {
     expect(r.stderr.trim()).toBe("lenet-cli: blank.png: no digit found (the image is blank)");
     const missing = await cli(["predict", dir("full"), "nope.jpg"], { cwd: tmp.dir });
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toBe("lenet-cli: nope.jpg: cannot read the file");
+    expect(missing.stderr.trim()).toBe(`lenet-cli: nope.jpg (${dir("nope.jpg")}): cannot read the file`);
+  });
+
+  it("classifies the good images of a list that has bad ones, reporting each bad one in its place, and exits 1", async () => {
+    const alone = await cli(["predict", dir("full"), "one.png"], { cwd: tmp.dir });
+    const mixed = await cli(["predict", dir("full"), "nope.jpg", "one.png", "blank.png", "one.png"], { cwd: tmp.dir });
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr.trim().split("\n")).toEqual([
+      `lenet-cli: nope.jpg (${dir("nope.jpg")}): cannot read the file`,
+      "lenet-cli: blank.png: no digit found (the image is blank)",
+    ]);
+    // both good images, classified as when alone
+    expect(mixed.stdout).toBe(alone.stdout + alone.stdout);
   });
 });

@@ -2,6 +2,8 @@
  * @tessera/autograd: reverse-mode automatic differentiation over @tessera/tensor ops.
  * Importing it installs the recorder: ops on tensors with `requiresGrad` are taped, and
  * `loss.backward()` fills `.grad`. Gradient rules live here, over tensor ops, never in a backend.
+ *
+ * @module @tessera/autograd
  */
 import { type Tensor, shareTensor } from "@tessera/tensor";
 import { backward } from "./backward.js";

@@ -34,7 +34,7 @@ async function loadKernels() {
   return import(pathToFileURL(join(out, "index.js")).href);
 }
 
-/** The plain-JS baseline: C = A·B with a 4×4 register tile (the best JS variant in CPU-KERNELS.md). */
+/** The plain-JS baseline: C = A·B with a 4×4 register tile (the JavaScript baseline of docs/cpu-kernels.md). */
 function jsGemm(M, N, K, a, b, c) {
   const M4 = M - (M % 4);
   const N4 = N - (N % 4);

@@ -32,12 +32,20 @@ export interface CpuBackendOptions {
   threads?: 1 | 2;
   /** GEMMs below this many flops run on one thread (default 3e6, about 100 µs of work). */
   parallelMinFlops?: number;
+  /**
+   * For tests that compare thread counts: in every kernel call shared between the threads, the
+   * caller lets the worker claim a chunk before it takes any, so the worker provably computes
+   * part of every shared call (`kernelStats().workerJobs === kernelStats().jobs`) however busy
+   * the machine. Slower; default false.
+   */
+  awaitWorker?: boolean;
 }
 
 /** What the arena of the wasm kernels holds, in bytes. */
 export interface ArenaReport {
   /** Live blocks: tensors plus the kernels' scratch. */
   bytesInUse: number;
+  /** Number of live blocks. */
   liveBlocks: number;
   /** Freed blocks kept for reuse. */
   pooledBytes: number;
@@ -61,7 +69,8 @@ export interface CpuBackend extends Backend {
   arena(): ArenaReport | undefined;
   /**
    * How the wasm kernels' jobs ran (undefined for `js`): jobs shared with the worker, their
-   * chunks and how many the caller ran; jobs the caller ran alone; stalls (see the README).
+   * chunks and how many the caller ran, and in how many the worker ran a chunk; jobs the
+   * caller ran alone; stalls (see the README).
    */
   kernelStats(): WasmKernels["stats"] | undefined;
   memory(): BackendMemory;
@@ -78,7 +87,7 @@ function defaultThreads(): 1 | 2 {
 function startWasm(options: CpuBackendOptions): { kernels?: WasmKernels; fallbackReason?: string } {
   try {
     const threads = options.threads ?? defaultThreads();
-    return { kernels: createWasmKernelsSync({ threads, parallelMinFlops: options.parallelMinFlops }) };
+    return { kernels: createWasmKernelsSync({ threads, parallelMinFlops: options.parallelMinFlops, awaitWorker: options.awaitWorker }) };
   } catch (e) {
     return { fallbackReason: e instanceof Error ? e.message : String(e) };
   }

@@ -15,9 +15,13 @@ export interface DeviceOptions {
 
 /** What the adapter says about itself (empty strings when the device was passed in). */
 export interface AdapterSummary {
+  /** The adapter's vendor. */
   vendor: string;
+  /** The GPU family, as the adapter names it. */
   architecture: string;
+  /** The device, as the adapter names it. */
   device: string;
+  /** A human-readable description of the adapter. */
   description: string;
   /** True for software adapters such as Mesa's lavapipe or SwiftShader. */
   isFallbackAdapter: boolean;
@@ -25,9 +29,11 @@ export interface AdapterSummary {
 
 /** A device plus what is needed to release it. */
 export interface AcquiredDevice {
+  /** The WebGPU device every buffer and kernel of the backend lives on. */
   device: GPUDevice;
   /** True when this package requested the device (and so may destroy it). */
   owned: boolean;
+  /** What the adapter says about itself. */
   adapter: AdapterSummary;
   /** Drops the reference to Dawn's instance: while it is alive Node cannot exit. */
   release(): void;

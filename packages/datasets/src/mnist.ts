@@ -140,9 +140,13 @@ export class ImageSplit {
 
 /** The four files of an MNIST-format set. */
 export interface MnistFiles {
+  /** Path of the training images (`train-images-idx3-ubyte`, plain or `.gz`). */
   readonly trainImages: string;
+  /** Path of the training labels (`train-labels-idx1-ubyte`, plain or `.gz`). */
   readonly trainLabels: string;
+  /** Path of the test images (`t10k-images-idx3-ubyte`, plain or `.gz`). */
   readonly testImages: string;
+  /** Path of the test labels (`t10k-labels-idx1-ubyte`, plain or `.gz`). */
   readonly testLabels: string;
 }
 

@@ -88,7 +88,9 @@ abstract class Loss extends Module {
   constructor(readonly reduction: Reduction = "mean") {
     super();
   }
+  /** The loss of `input` against `target`, reduced as `reduction` says. */
   abstract call(input: Tensor, target: Tensor): Tensor;
+  /** Throws: a loss takes two arguments, so it is computed with {@link call}. */
   forward(): Tensor {
     throw new TesseraError(this.constructor.name, "a loss takes (input, target): use loss.call(input, target)");
   }
@@ -96,6 +98,7 @@ abstract class Loss extends Module {
 
 /** `crossEntropyLoss` as a module. */
 export class CrossEntropyLoss extends Loss {
+  /** Cross-entropy of `logits` [N, C] against int32 class indices `target` [N]; see {@link crossEntropyLoss}. */
   call(logits: Tensor, target: Tensor): Tensor {
     return crossEntropyLoss(logits, target, this.reduction);
   }
@@ -103,6 +106,7 @@ export class CrossEntropyLoss extends Loss {
 
 /** `nllLoss` as a module. */
 export class NLLLoss extends Loss {
+  /** Negative log-likelihood of log-probabilities `logProbs` [N, C] at int32 class indices `target` [N]; see {@link nllLoss}. */
   call(logProbs: Tensor, target: Tensor): Tensor {
     return nllLoss(logProbs, target, this.reduction);
   }
@@ -110,6 +114,7 @@ export class NLLLoss extends Loss {
 
 /** `mseLoss` as a module. */
 export class MSELoss extends Loss {
+  /** Mean squared error between `input` and `target` of the same shape; see {@link mseLoss}. */
   call(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, this.reduction);
   }

@@ -42,7 +42,9 @@ export class StateDictError extends TesseraError {
 
 /** What a module is, as checkpoints record it: a class name and the JSON options that rebuild its shapes. */
 export interface ModuleArchitecture {
+  /** The class name (for example `LeNet5`). */
   type: string;
+  /** The options that rebuild the module's shapes, as JSON. */
   config: Record<string, unknown>;
 }
 

@@ -392,7 +392,8 @@ describe("atomic writes", () => {
     let killedMidWrite = 0;
     for (let round = 0; round < 6; round++) {
       const before = new Set(tempFiles(workDir));
-      const child: ChildProcess = spawn(process.execPath, [path.join(fixtures, "atomic-writer-child.mjs"), bundled, target], {
+      const stall = round % 2 === 1;
+      const child: ChildProcess = spawn(process.execPath, [path.join(fixtures, "atomic-writer-child.mjs"), bundled, target, ...(stall ? ["stall"] : [])], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
@@ -400,25 +401,29 @@ describe("atomic writes", () => {
       child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
       child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
       const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code)));
-      const deadline = Date.now() + 15_000;
+      // the deadline only ends a broken run; saves take milliseconds
+      const deadline = Date.now() + 120_000;
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       const alive = () => child.exitCode === null && child.signalCode === null;
-      if (round % 2 === 0) {
+      if (!stall) {
         // Kill at an arbitrary moment after one to three completed saves.
         const saves = 1 + round / 2;
         while (alive() && Date.now() < deadline && !out.includes(`saved ${saves}\n`)) await sleep(2);
         await sleep(Math.floor(Math.random() * 60));
       } else {
-        // Kill as soon as a new temp file appears: the child is between creating it and renaming it.
-        while (alive() && Date.now() < deadline && !tempFiles(workDir).some((f) => !before.has(f))) await sleep(1);
+        // Kill between writing the temp file and renaming it: the child holds still there.
+        while (alive() && Date.now() < deadline && !out.includes("renaming 2\n")) await sleep(2);
       }
       expect(alive(), `child exited early: ${err}`).toBe(true);
       child.kill("SIGKILL");
       expect(await exited).toBe("SIGKILL");
-      if (tempFiles(workDir).some((f) => !before.has(f))) killedMidWrite++;
+      const abandoned = tempFiles(workDir).some((f) => !before.has(f));
+      if (stall) expect(abandoned, "a stalled save leaves its temp file").toBe(true);
+      if (abandoned) killedMidWrite++;
       await check();
     }
-    // The kills did land mid-save (a temp file was abandoned), and the target survived every one.
-    expect(killedMidWrite).toBeGreaterThan(0);
-  });
+    // Kills did land mid-save (a temp file was abandoned, in every stalled round at least), and
+    // the target survived every one.
+    expect(killedMidWrite).toBeGreaterThanOrEqual(3);
+  }, 300_000);
 });

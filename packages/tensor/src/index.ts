@@ -1,6 +1,8 @@
 /**
  * @tessera/tensor: n-d tensors, the op surface, memory management and the backend contract.
  * Import a backend package (e.g. `@tessera/backend-cpu`) once to run ops.
+ *
+ * @module @tessera/tensor
  */
 export { Tensor, shareTensor } from "./tensor.js";
 export type { DType, TypedArray } from "./dtype.js";

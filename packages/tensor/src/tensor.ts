@@ -23,7 +23,9 @@ let nextId = 1;
 export class Tensor {
   /** Unique id, for debugging and autograd bookkeeping. */
   readonly id = nextId++;
+  /** Dimension sizes; `[]` for a scalar. */
   readonly shape: readonly number[];
+  /** Element type: `float32`, `int32` or `bool`. */
   readonly dtype: DType;
   /** Element strides of this view into its buffer. */
   readonly strides: readonly number[];
@@ -63,6 +65,7 @@ export class Tensor {
     return this.storage.backend;
   }
 
+  /** Whether {@link dispose} was called on this handle. */
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -94,6 +97,7 @@ export class Tensor {
     this.storage.release();
   }
 
+  /** Disposes the tensor when a `using` declaration goes out of scope; same as {@link dispose}. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -194,137 +198,181 @@ export class Tensor {
     else run(this, undefined, gradient);
   }
 
+  /** A one-line summary: shape, dtype, backend, and whether it was disposed (never the elements). */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name}${this.disposed ? ", disposed" : ""})`;
   }
 
   // ---- the op surface as methods (each returns a new tensor the caller owns) ----
+  /** `this + other`, broadcasting; see {@link ops.add | add}. */
   add(other: TensorLike): Tensor {
     return ops.add(this, other);
   }
+  /** `this - other`, broadcasting; see {@link ops.sub | sub}. */
   sub(other: TensorLike): Tensor {
     return ops.sub(this, other);
   }
+  /** `this * other`, broadcasting; see {@link ops.mul | mul}. */
   mul(other: TensorLike): Tensor {
     return ops.mul(this, other);
   }
+  /** `this / other`, broadcasting (true division, float32 result); see {@link ops.div | div}. */
   div(other: TensorLike): Tensor {
     return ops.div(this, other);
   }
+  /** `this ** other`, broadcasting (float32 result); see {@link ops.pow | pow}. */
   pow(other: TensorLike): Tensor {
     return ops.pow(this, other);
   }
+  /** Elementwise maximum of `this` and `other`, broadcasting (NaN wins); see {@link ops.maximum | maximum}. */
   maximum(other: TensorLike): Tensor {
     return ops.maximum(this, other);
   }
+  /** Elementwise minimum of `this` and `other`, broadcasting (NaN wins); see {@link ops.minimum | minimum}. */
   minimum(other: TensorLike): Tensor {
     return ops.minimum(this, other);
   }
+  /** `this == other` elementwise, broadcasting; a bool tensor. */
   equal(other: TensorLike): Tensor {
     return ops.equal(this, other);
   }
+  /** `this != other` elementwise, broadcasting; a bool tensor. */
   notEqual(other: TensorLike): Tensor {
     return ops.notEqual(this, other);
   }
+  /** `this < other` elementwise, broadcasting; a bool tensor. */
   less(other: TensorLike): Tensor {
     return ops.less(this, other);
   }
+  /** `this <= other` elementwise, broadcasting; a bool tensor. */
   lessEqual(other: TensorLike): Tensor {
     return ops.lessEqual(this, other);
   }
+  /** `this > other` elementwise, broadcasting; a bool tensor. */
   greater(other: TensorLike): Tensor {
     return ops.greater(this, other);
   }
+  /** `this >= other` elementwise, broadcasting; a bool tensor. */
   greaterEqual(other: TensorLike): Tensor {
     return ops.greaterEqual(this, other);
   }
+  /** Elementwise `-x`. */
   neg(): Tensor {
     return ops.neg(this);
   }
+  /** Elementwise `|x|`. */
   abs(): Tensor {
     return ops.abs(this);
   }
+  /** Elementwise `e^x` (float32 result). */
   exp(): Tensor {
     return ops.exp(this);
   }
+  /** Elementwise natural logarithm (float32 result). */
   log(): Tensor {
     return ops.log(this);
   }
+  /** Elementwise square root (float32 result). */
   sqrt(): Tensor {
     return ops.sqrt(this);
   }
+  /** Elementwise `x * x`. */
   square(): Tensor {
     return ops.square(this);
   }
+  /** Elementwise hyperbolic tangent (float32 result). */
   tanh(): Tensor {
     return ops.tanh(this);
   }
+  /** Elementwise logistic function `1 / (1 + e^-x)` (float32 result). */
   sigmoid(): Tensor {
     return ops.sigmoid(this);
   }
+  /** Elementwise `max(x, 0)`. */
   relu(): Tensor {
     return ops.relu(this);
   }
+  /** Sum over `axes` (all by default), keeping them as size 1 when `keepdims`; see {@link ops.sum | sum}. */
   sum(axes?: number | number[], keepdims = false): Tensor {
     return ops.sum(this, axes, keepdims);
   }
+  /** Arithmetic mean over `axes` (all by default), float32; see {@link ops.mean | mean}. */
   mean(axes?: number | number[], keepdims = false): Tensor {
     return ops.mean(this, axes, keepdims);
   }
+  /** Maximum over `axes` (all by default); see {@link ops.max | max}. */
   max(axes?: number | number[], keepdims = false): Tensor {
     return ops.max(this, axes, keepdims);
   }
+  /** Minimum over `axes` (all by default); see {@link ops.min | min}. */
   min(axes?: number | number[], keepdims = false): Tensor {
     return ops.min(this, axes, keepdims);
   }
+  /** Index of the first maximum along `axis` (of the flattened tensor when omitted), int32. */
   argmax(axis?: number, keepdims = false): Tensor {
     return ops.argmax(this, axis, keepdims);
   }
+  /** Index of the first minimum along `axis` (of the flattened tensor when omitted), int32. */
   argmin(axis?: number, keepdims = false): Tensor {
     return ops.argmin(this, axis, keepdims);
   }
+  /** Matrix product `this @ other` with NumPy semantics (1-D operands promoted, batch dims broadcast); see {@link ops.matmul | matmul}. */
   matmul(other: Tensor): Tensor {
     return ops.matmul(this, other);
   }
+  /** The same elements in another shape (one dim may be -1); a view when this tensor is contiguous. */
   reshape(shape: readonly number[]): Tensor {
     return ops.reshape(this, shape);
   }
+  /** Merges axes `startAxis..endAxis` (all by default) into one. */
   flatten(startAxis = 0, endAxis = -1): Tensor {
     return ops.flatten(this, startAxis, endAxis);
   }
+  /** Swaps two axes (the last two by default); always a view. */
   transpose(axis0?: number, axis1?: number): Tensor {
     return ops.transpose(this, axis0, axis1);
   }
+  /** Reorders the axes: result axis i is axis `axes[i]` of this tensor; always a view. */
   permute(axes: readonly number[]): Tensor {
     return ops.permute(this, axes);
   }
+  /** A range (with an optional step) per leading axis, the other axes whole; always a view; see {@link ops.slice | slice}. */
   slice(spec: readonly SliceSpec[]): Tensor {
     return ops.slice(this, spec);
   }
+  /** Broadcasts to `shape` without copying (size-1 dims get stride 0; new leading dims allowed). */
   expand(shape: readonly number[]): Tensor {
     return ops.expand(this, shape);
   }
+  /** Removes size-1 axes: all of them, or the given ones (which must have size 1). */
   squeeze(axes?: number | number[]): Tensor {
     return ops.squeeze(this, axes);
   }
+  /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). */
   unsqueeze(axis: number): Tensor {
     return ops.unsqueeze(this, axis);
   }
+  /** Converts to `dtype` (float to int truncates toward zero; anything to bool is `!= 0`). */
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
+  /** A copy with its own buffer. */
   clone(): Tensor {
     return ops.clone(this);
   }
+  /** This tensor laid out contiguously: a new handle on the same buffer when it already is, else a copy. */
   contiguous(): Tensor {
     return ops.contiguous(this);
   }
+  /** `exp(x) / sum(exp(x))` along `axis` (the last by default), computed stably. */
   softmax(axis = -1): Tensor {
     return ops.softmax(this, axis);
   }
+  /** `log(softmax(x))` along `axis` (the last by default), computed stably. */
   logSoftmax(axis = -1): Tensor {
     return ops.logSoftmax(this, axis);
   }
+  /** The slices of this tensor at int32 `indices` along `axis`; see {@link ops.gather | gather}. */
   gather(indices: Tensor, axis = 0): Tensor {
     return ops.gather(this, indices, axis);
   }

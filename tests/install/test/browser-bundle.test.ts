@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { describe, expect, it } from "vitest";
-import { root } from "./packages.js";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { root, tempFolder } from "./packages.js";
 
 describe("browser bundle", () => {
   it("@tessera/tensor + @tessera/backend-webgpu bundle for the browser with no Node-only module", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tessera-bundle-"));
+    const { dir, remove } = tempFolder("tessera-bundle-");
+    onTestFinished(remove);
     const entry = join(dir, "entry.js");
     writeFileSync(
       entry,

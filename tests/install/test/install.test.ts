@@ -1,9 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { packAll } from "./packages.js";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { packAll, tempFolder } from "./packages.js";
 
 // What a user does: npm-install the published tarballs into an empty project (outside the
 // workspace) and train a small conv net through the public API only.
@@ -44,8 +43,14 @@ console.log(JSON.stringify({ loss, accuracy, tensors: T.memory().tensors }));
 
 describe("installed from tarballs with npm", () => {
   it("trains a small conv net through the public API", () => {
-    const { tarballs } = packAll();
-    const project = mkdtempSync(join(tmpdir(), "tessera-user-"));
+    const packed = packAll();
+    const user = tempFolder("tessera-user-");
+    onTestFinished(() => {
+      packed.remove();
+      user.remove();
+    });
+    const { tarballs } = packed;
+    const project = user.dir;
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module" }));
     const wanted = ["@tessera/tensor", "@tessera/autograd", "@tessera/backend-cpu", "@tessera/nn"].map((n) => tarballs.get(n)!);
     execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...wanted], { cwd: project, stdio: "pipe" });

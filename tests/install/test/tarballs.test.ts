@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { packAll } from "./packages.js";
 
 describe("published tarballs", () => {
-  const { tarballs } = packAll();
+  const { tarballs, remove } = packAll();
+  afterAll(remove);
   for (const [name, file] of tarballs) {
     it(`${name} holds dist (ESM, .d.ts, source maps), README, LICENSE and nothing else`, () => {
       const files = execFileSync("tar", ["-tzf", file], { encoding: "utf8" })

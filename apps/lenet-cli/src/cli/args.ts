@@ -11,6 +11,8 @@ export interface ParsedArgs {
   help: boolean;
   /** `--version` was asked for. */
   version: boolean;
+  /** `--force`: train may write into a --out that already holds files (set only when given). */
+  force?: boolean;
 }
 
 const COMMANDS: readonly CommandName[] = ["train", "evaluate", "predict", "demo", "info"];
@@ -70,6 +72,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let command: CommandName = "train";
   let help = false;
   let version = false;
+  let force = false;
   if (args[0] === "help") {
     args.shift();
     help = true;
@@ -105,6 +108,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     const eq = arg.indexOf("=");
     const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (name === FORCE) {
+      force = parseForce(arg, command, force);
+      continue;
+    }
     const spec = FLAG_BY_NAME.get(name);
     if (!spec) throw new UsageError(`unknown option ${name}`);
     if (!spec.commands.includes(command)) throw new UsageError(`${name} does not apply to the ${command} command`);
@@ -127,7 +134,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     if (command === "demo") checkDemo(positionals, flags);
   }
-  return { command, flags: flags as Partial<FlagValues>, positionals, help, version };
+  return { command, flags: flags as Partial<FlagValues>, positionals, help, version, ...(force ? { force } : {}) };
+}
+
+/** The one flag without a value: `--force` lets train overwrite a --out that holds files. */
+const FORCE = "--force";
+
+function parseForce(arg: string, command: CommandName, given: boolean): boolean {
+  if (arg !== FORCE) throw new UsageError(`${FORCE} takes no value`);
+  if (command !== "train") throw new UsageError(`${FORCE} does not apply to the ${command} command`);
+  if (given) throw new UsageError(`${FORCE} given twice`);
+  return true;
 }
 
 function checkDemo(positionals: string[], flags: Partial<Record<keyof FlagValues, unknown>>): void {

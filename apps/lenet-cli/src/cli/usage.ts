@@ -96,6 +96,8 @@ export function helpText(): string {
     "",
     "Options (explicit options override the preset):",
     ...flagLines,
+    "  --force               train: let --out be a folder that already holds files, removing an earlier",
+    `${" ".repeat(24)}run's files there first (without it such a --out is refused)`,
     "  -h, --help            this text",
     "  -V, --version         the version",
     "",

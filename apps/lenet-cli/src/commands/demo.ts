@@ -4,6 +4,7 @@ import { writeFileAtomic } from "@tessera/nn";
 import type { ParsedArgs } from "../cli/args.js";
 import { CliError, EXIT, oneLine } from "../cli/errors.js";
 import { type CliIo, println } from "../cli/io.js";
+import { shownPath } from "../cli/user-paths.js";
 import { useBackend } from "../backend/select.js";
 import { CONVOLUTION_NOTE } from "../demos/convolution-note.js";
 import { convOpMaps, convOpPicture } from "../demos/convop.js";
@@ -28,7 +29,7 @@ export async function demoCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   try {
     bytes = await readFile(source);
   } catch {
-    throw new CliError(`${image ?? source}: cannot read the image`);
+    throw new CliError(`${image === undefined ? source : shownPath(image, source)}: cannot read the image`);
   }
   const img = decodeImage(bytes, image ?? source);
   let maps: Awaited<ReturnType<typeof convOpMaps>>;

@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { LeNet5, loadCheckpoint, loadSafetensors } from "@tessera/nn";
+import { CheckpointError, LeNet5, loadCheckpoint, loadSafetensors } from "@tessera/nn";
 import { CliError, oneLine } from "../cli/errors.js";
+import { shownPath } from "../cli/user-paths.js";
 import { PRESETS } from "../config/settings.js";
 import { type NetworkOptions, networkFromArchitecture, networkOf } from "../model/network.js";
 
@@ -12,7 +13,7 @@ export async function checkpointPath(arg: string, cwd: string): Promise<string> 
   try {
     st = await stat(path);
   } catch {
-    throw new CliError(`${arg}: no such checkpoint file or run directory`);
+    throw new CliError(`${shownPath(arg, path)}: no such checkpoint file or run directory`);
   }
   return st.isDirectory() ? join(path, "best.safetensors") : path;
 }
@@ -43,6 +44,8 @@ export async function loadModel(path: string): Promise<{ model: LeNet5; metadata
     return { model, metadata, network, recorded: recorded !== null };
   } catch (err) {
     model?.dispose();
-    throw new CliError(`cannot load ${path}: ${oneLine(err)}${assumed}`);
+    // a CheckpointError's message starts with the path already: say it once
+    const reason = err instanceof CheckpointError && err.source === path ? err.reason : oneLine(err);
+    throw new CliError(`cannot load ${path}: ${reason.split("\n")[0]!.trim()}${assumed}`);
   }
 }

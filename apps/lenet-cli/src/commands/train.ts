@@ -13,6 +13,7 @@ import { layerTable } from "../report/layer-table.js";
 import { createReporter } from "../report/progress.js";
 import { defaultRunDir, machineInfo, packageVersions } from "../report/run-info.js";
 import { reportLines } from "../report/tutorial-lines.js";
+import { prepareOutDir, freeRunDir } from "./out-dir.js";
 import { RUN_FILES, Trainer } from "../train/trainer.js";
 
 async function exists(path: string): Promise<boolean> {
@@ -60,8 +61,10 @@ async function train(args: ParsedArgs, io: CliIo): Promise<number> {
   let outDir: string;
   let resumeFrom: string | undefined;
   let previous: Record<string, unknown> | null = null;
+  let resumeDir: string | undefined;
   if (flags.resume !== undefined) {
     const dir = resolve(io.cwd, flags.resume);
+    resumeDir = dir;
     previous = await readJson(join(dir, RUN_FILES.config));
     let saved: TrainSettings;
     try {
@@ -73,18 +76,20 @@ async function train(args: ParsedArgs, io: CliIo): Promise<number> {
     resumeFrom = join(dir, RUN_FILES.last);
     if (!(await exists(resumeFrom))) throw new CliError(`${resumeFrom}: not found; nothing to resume`);
     outDir = flags.out !== undefined ? resolve(io.cwd, flags.out) : dir;
-    if (outDir !== dir && (await exists(join(dir, RUN_FILES.best)))) {
-      await mkdir(outDir, { recursive: true });
-      await writeFileAtomic(join(outDir, RUN_FILES.best), await readFile(join(dir, RUN_FILES.best)));
-    }
   } else {
     settings = settingsFromFlags(flags);
-    outDir = flags.out !== undefined ? resolve(io.cwd, flags.out) : defaultRunDir(io.cwd);
+    outDir = flags.out !== undefined ? resolve(io.cwd, flags.out) : await freeRunDir(defaultRunDir(io.cwd));
   }
   if (settings.limitTrain !== null && settings.limitTrain < settings.batchSize) {
     throw new UsageError(`--limit-train ${settings.limitTrain} is smaller than one minibatch (--batch-size ${settings.batchSize})`);
   }
   checkNetwork(settings);
+  // a new run, or a resumed one moving to another folder, must not overwrite results there
+  if (flags.out !== undefined && outDir !== resumeDir) await prepareOutDir(outDir, flags.out, args.force === true);
+  if (resumeDir !== undefined && outDir !== resumeDir && (await exists(join(resumeDir, RUN_FILES.best)))) {
+    await mkdir(outDir, { recursive: true });
+    await writeFileAtomic(join(outDir, RUN_FILES.best), await readFile(join(resumeDir, RUN_FILES.best)));
+  }
 
   const out = io.stdout;
   println(out, "... loading data");

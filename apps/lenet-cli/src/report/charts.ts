@@ -100,8 +100,11 @@ function drawPanel(p: Panel, xRange: [number, number]): string {
  * iteration, and the mean training loss against iteration.
  */
 export function learningCurvesSvg(rows: readonly MetricsRow[], title = "LeNet-5 on MNIST"): string {
+  // the axis spans the validations (the first is at iteration 99 with batch 500, not at 0); a
+  // lone point sits in the middle
   const xs = rows.map((r) => r.iteration);
-  const xRange: [number, number] = xs.length === 0 ? [0, 1] : xs.length === 1 || Math.max(...xs) === 0 ? [0, Math.max(1, xs[0]! * 2)] : [0, Math.max(...xs)];
+  const [first, last] = [Math.min(...xs), Math.max(...xs)];
+  const xRange: [number, number] = xs.length === 0 ? [0, 1] : last > first ? [first, last] : [first - Math.max(1, first / 2), first + Math.max(1, first / 2)];
   const errors: Panel = {
     title: `${title}: error`,
     yLabel: "error (%)",

@@ -2,8 +2,11 @@ import type { Tensor } from "@tessera/tensor";
 
 /** What a gradient rule sees of the recorded op. */
 export interface RuleContext {
+  /** The op's inputs, as recorded (the node holds its own handles on them). */
   readonly inputs: readonly Tensor[];
+  /** The op's output. */
   readonly output: Tensor;
+  /** The op's attributes (axes, strides, ...) as the op recorded them. */
   readonly attrs: Readonly<Record<string, unknown>>;
   /**
    * Which inputs need a gradient (they require one and lead to a leaf being asked for). A rule

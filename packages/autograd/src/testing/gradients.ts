@@ -13,10 +13,13 @@ export const GRADIENT_TOL = { atol: 2e-4, rtol: 2e-3 };
 
 /** Options of `describeGradientConformance`. */
 export interface GradientConformanceOptions {
+  /** Backend name, shown in the suite's title (the suite registers the backend under a name made from it). */
   name: string;
+  /** The backend factory the suite registers and activates before its tests. */
   create: () => Backend | Promise<Backend>;
   /** Known gaps: case name or op name -> reason. */
   gaps?: Readonly<Record<string, string>>;
+  /** Seed of the random inputs (default: `TESSERA_CONFORMANCE_SEED`, else 1234); the suite's title shows it. */
   seed?: number;
   /** Training steps of the memory test (1,000 by default; fewer on slow backends). */
   memorySteps?: number;

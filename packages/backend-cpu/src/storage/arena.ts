@@ -5,9 +5,10 @@ import type { Storage } from "./storage.js";
 
 /**
  * Blocks of the WebAssembly kernels' shared memory, so the kernels read and write tensors in
- * place (copying to and from JS arrays costs 5-41% of a GEMM, CPU-KERNELS.md). Each buffer's
- * typed array is a view of its block; views made before the memory grows stay valid, because
- * a shared memory never moves. Freed blocks go back to the arena's free lists.
+ * place (copying to and from JS arrays would cost most on the cheap layers;
+ * docs/cpu-kernels.md). Each buffer's typed array is a view of its block; views made before the
+ * memory grows stay valid, because a shared memory never moves. Freed blocks go back to the
+ * arena's free lists.
  */
 export function arenaStorage(arena: Arena): Storage {
   const view = (dtype: DType, ptr: number, size: number): TypedArray =>

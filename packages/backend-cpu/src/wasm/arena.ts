@@ -2,10 +2,10 @@
  * Byte-offset allocator over one WebAssembly.Memory.
  *
  * Tensors live inside the kernels' memory so kernels read them in place (copying between JS
- * arrays and wasm memory costs 5-41% of a GEMM, CPU-KERNELS.md). Blocks are 16-byte aligned
- * (one v128) and rounded up to a size class; a freed block goes on its class's free list and
- * is reused by the next allocation of that class. Memory is grown, never shrunk (wasm cannot
- * shrink), so the high-water mark of the program is what it keeps.
+ * arrays and wasm memory would cost most on the cheap layers; docs/cpu-kernels.md). Blocks are
+ * 16-byte aligned (one v128) and rounded up to a size class; a freed block goes on its class's
+ * free list and is reused by the next allocation of that class. Memory is grown, never shrunk
+ * (wasm cannot shrink), so the high-water mark of the program is what it keeps.
  */
 
 import { type WasmMemory, wasmApi } from "./wasm-api.js";

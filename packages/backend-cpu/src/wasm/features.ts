@@ -1,11 +1,11 @@
 /**
  * Which WebAssembly features this runtime offers the kernels.
  *
- * Relaxed SIMD's `f32x4.relaxed_madd` compiles to one FMA instruction and makes the GEMM
- * 34-49% faster (CPU-KERNELS.md), but Node 20 ships it behind a V8 flag. We set the flag
- * (Node only; `node:v8` is reached through `process.getBuiltinModule`, so browsers and
- * bundlers never see it), then ask the engine whether it now validates a module using the
- * instruction, and fall back to standard SIMD.
+ * Relaxed SIMD's `f32x4.relaxed_madd` compiles to one FMA instruction and makes the GEMM 30-48%
+ * faster (docs/cpu-kernels.md), but Node 20 ships it behind a V8 flag. We set the flag (Node
+ * only; `node:v8` is reached through `process.getBuiltinModule`, so browsers and bundlers never
+ * see it), then ask the engine whether it now validates a module using the instruction, and
+ * fall back to standard SIMD.
  */
 import { ModuleBuilder, SimdOp, ValType, v128_zero } from "./emitter.js";
 import { importNodeBuiltin, nodeBuiltin } from "./node.js";

@@ -1,14 +1,14 @@
 /**
  * Generator of the single-precision GEMM kernels: C = op(A)·op(B) (+ C), row-major.
  *
- * Design (measured in CPU-KERNELS.md): op(B) is packed into panels of 8 columns, k-major and
- * zero-padded, so the inner loop streams one contiguous panel; a 4×8 register tile keeps 8
- * f32x4 accumulators, which is what Node 20's ~15 usable vector registers allow without
- * spilling. When few rows share a panel, full panels of an untransposed B are read in place
- * instead (a row stride rather than 32 bytes), which saves the copy. op(A) is read in place
- * through two byte strides (rows, k), so A and Aᵀ need no packing. Every element of C is
- * summed over k in the same order whatever the tile, block or thread that computes it, so
- * results do not depend on how the work is split.
+ * Design (reasons and figures in docs/cpu-kernels.md): op(B) is packed into panels of 8
+ * columns, k-major and zero-padded, so the inner loop streams one contiguous panel; a 4×8
+ * register tile keeps 8 f32x4 accumulators, which is what Node 20's ~15 usable vector registers
+ * allow without spilling. When few rows share a panel, full panels of an untransposed B are
+ * read in place instead (a row stride rather than 32 bytes), which saves the copy. op(A) is
+ * read in place through two byte strides (rows, k), so A and Aᵀ need no packing. Every element
+ * of C is summed over k in the same order whatever the tile, block or thread that computes it,
+ * so results do not depend on how the work is split.
  */
 import {
   type Code,

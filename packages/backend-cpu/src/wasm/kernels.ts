@@ -35,6 +35,12 @@ export interface WasmKernelsOptions {
   /** `Atomics.load` polls a worker makes after a job before it sleeps (default 4000). */
   spin?: number;
   /**
+   * For tests: in every job shared with the worker, the caller waits for the worker to claim a
+   * chunk first, so the worker provably takes part (`stats.workerJobs === stats.jobs`) however
+   * busy the machine (default false).
+   */
+  awaitWorker?: boolean;
+  /**
    * Convolution gradients skip the zeros of dy when at most this fraction of it is nonzero
    * (default 0.4; behind a 2×2 max pool it is 0.25). 0 never skips, 1 always does.
    */
@@ -337,7 +343,7 @@ export class WasmKernels {
     this.colsScratch = new Scratch(arena);
     // two descriptors: the one workers watch, and one for jobs the caller runs alone
     this.job = arena.alloc(2 * JOB_BYTES);
-    this.runner = new JobRunner(this.job, this.job + JOB_BYTES, arena.memory, exports.run_job);
+    this.runner = new JobRunner(this.job, this.job + JOB_BYTES, arena.memory, exports.run_job, { awaitWorker: options.awaitWorker ?? false });
     this.ready = this.runner.startWorkers(module, arena.memory, { workers: this.maxThreads - 1, spin: options.spin ?? 4000 }).catch((e: unknown) => {
       this.startError = e;
     });
@@ -349,13 +355,15 @@ export class WasmKernels {
   }
 
   /**
-   * Threaded jobs run so far, their chunks, and how many of those the calling thread ran; jobs
-   * it ran alone, and stalls (see JobRunner).
+   * Threaded jobs run so far, their chunks, and how many of those the calling thread ran; the
+   * threaded jobs in which the worker ran a chunk; jobs the caller ran alone, and stalls (see
+   * JobRunner).
    */
   get stats(): {
     readonly jobs: number;
     readonly chunks: number;
     readonly callerChunks: number;
+    readonly workerJobs: number;
     readonly soloJobs: number;
     readonly stalls: number;
     /** Convolution gradients that skipped dy's zeros. */

@@ -1,11 +1,11 @@
 /**
  * Runs kernel jobs on the calling thread plus worker threads sharing its memory and module.
  *
- * Hand-off is a futex-style word in shared memory rather than `postMessage` (~30 µs to wake
- * a sleeping worker, CPU-KERNELS.md): a worker spins briefly on `Atomics.load` after each job,
- * so back-to-back kernels find it awake, then sleeps in `Atomics.wait`. The caller always
- * works on its own job too, so a worker that is slow to wake or starved of a core only makes
- * the job take the time one thread needs, never longer.
+ * Hand-off is a futex-style word in shared memory rather than `postMessage`, which needs both
+ * event loops (docs/cpu-kernels.md, "Two threads"): a worker spins briefly on `Atomics.load`
+ * after each job, so back-to-back kernels find it awake, then sleeps in `Atomics.wait`. The
+ * caller always works on its own job too, so a worker that is slow to wake or starved of a core
+ * only makes the job take the time one thread needs, never longer.
  */
 import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
 import { KIND_NAMES } from "./module.js";
@@ -67,6 +67,9 @@ const STALL_CHUNKS = 2;
 const STALL_MIN_MS = 1;
 const SOLO_JOBS = 8;
 
+/** How long a caller told to await the worker waits for it to claim a chunk before it gives up. */
+const AWAIT_WORKER_MS = 300_000;
+
 /** The minimal view of a Node `Worker` this module needs (keeps `node:` types out of the API). */
 interface WorkerHandle {
   terminate(): Promise<number>;
@@ -85,6 +88,17 @@ export interface JobRunnerOptions {
   workers: number;
   /** `Atomics.load` polls a worker makes after a job before it sleeps. */
   spin: number;
+}
+
+/** How a {@link JobRunner} shares jobs. */
+export interface JobRunnerMode {
+  /**
+   * In every job shared with a worker, the caller waits until a worker has claimed a chunk
+   * before it claims any itself, and a stalled worker is waited for rather than bypassed: the
+   * worker provably runs part of every shared job, however busy the machine. For tests that
+   * compare thread counts; slower otherwise.
+   */
+  awaitWorker?: boolean;
 }
 
 /**
@@ -107,9 +121,11 @@ export class JobRunner {
   private readonly soloWords: Int32Array;
   /**
    * Counters for tuning and tests: threaded jobs, their chunks and the chunks the caller ran
-   * itself; jobs the caller ran alone; stalls (jobs whose caller waited long for a worker).
+   * itself; threaded jobs in which a worker ran at least one chunk; jobs the caller ran alone;
+   * stalls (jobs whose caller waited long for a worker).
    */
-  readonly stats = { jobs: 0, chunks: 0, callerChunks: 0, soloJobs: 0, stalls: 0 };
+  readonly stats = { jobs: 0, chunks: 0, callerChunks: 0, workerJobs: 0, soloJobs: 0, stalls: 0 };
+  private readonly awaitWorker: boolean;
 
   /**
    * `job` and `soloJob` are JOB_BYTES blocks in `memory`: the descriptor workers watch, and
@@ -120,7 +136,9 @@ export class JobRunner {
     private readonly soloJob: number,
     memory: WasmMemory,
     private readonly runJob: (job: number, thread: number) => number,
+    mode: JobRunnerMode = {},
   ) {
+    this.awaitWorker = mode.awaitWorker ?? false;
     // the descriptors are allocated before any later grow, so these views stay valid
     this.words = new Int32Array(memory.buffer, job, JOB_BYTES / 4);
     this.soloWords = new Int32Array(memory.buffer, soloJob, JOB_BYTES / 4);
@@ -202,6 +220,7 @@ export class JobRunner {
     // publishing (a sequentially consistent store) makes the plain writes above visible
     Atomics.store(w, W.work, ((seq + 1) & 0x7fff) << 16);
     Atomics.notify(w, W.work);
+    if (this.awaitWorker) this.waitForWorkerClaim(kind);
 
     let callerChunks: number;
     try {
@@ -216,6 +235,7 @@ export class JobRunner {
     this.stats.jobs++;
     this.stats.chunks += chunks;
     this.stats.callerChunks += callerChunks;
+    if (callerChunks < chunks) this.stats.workerJobs++;
 
     // wait for chunks other threads still hold: they are in flight, so spin, then sleep
     const waitStart = performance.now();
@@ -230,9 +250,31 @@ export class JobRunner {
     const end = performance.now();
     // one chunk's time, as if the threads had shared the job evenly
     const chunkMs = ((end - start) * this.threads) / chunks;
-    if (end - waitStart > STALL_MIN_MS + STALL_CHUNKS * chunkMs) {
+    if (!this.awaitWorker && end - waitStart > STALL_MIN_MS + STALL_CHUNKS * chunkMs) {
       this.stats.stalls++;
       this.soloJobsLeft = SOLO_JOBS;
+    }
+  }
+
+  /**
+   * Waits until a worker has claimed a chunk of the job just published (the work word's chunk
+   * counter moves off 0 before the caller claims any). Wakes every millisecond: a worker does not
+   * notify on a claim. A worker that never comes closes the job and fails the runner.
+   */
+  private waitForWorkerClaim(kind: number): void {
+    const w = this.words;
+    const deadline = performance.now() + AWAIT_WORKER_MS;
+    for (let spins = 0; ; spins++) {
+      const v = Atomics.load(w, W.work);
+      if ((v & 0xffff) !== 0) return;
+      if (spins > 20_000) {
+        // close the job unless a worker claims a chunk at this very moment
+        if (performance.now() > deadline && Atomics.compareExchange(w, W.work, v, (v & 0xffff0000) | CLOSED) === v) {
+          this.failure = `no worker claimed a chunk of a job of kind ${kind} (${KIND_NAMES[kind] ?? "unknown"}) in ${AWAIT_WORKER_MS / 1000} s`;
+          throw new Error(`JobRunner.run: awaitWorker: ${this.failure}`);
+        }
+        Atomics.wait(w, W.work, v, 1);
+      }
     }
   }
 

@@ -42,6 +42,7 @@ export async function saveCheckpoint(path: string, model: Module, options: { opt
 
 /** What `loadCheckpoint` read back. */
 export interface LoadedCheckpoint {
+  /** The checkpoint's metadata: what was saved with it (epoch, iteration, settings...) and the architecture. */
   metadata: CheckpointMetadata;
 }
 

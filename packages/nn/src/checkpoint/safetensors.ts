@@ -12,14 +12,19 @@ export type SafetensorsDType = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | 
 
 /** A named array as stored in a checkpoint: row-major `data` of `shape`, element type `dtype`. */
 export interface NamedArray {
+  /** Element type (safetensors `F32`, `I32` or `BOOL`). */
   dtype: "float32" | "int32" | "bool";
+  /** Dimension sizes; `[]` for a scalar. */
   shape: number[];
+  /** The elements, row-major (bool as one byte each). */
   data: Float32Array | Int32Array | Uint8Array;
 }
 
 /** What a safetensors file holds: its arrays by name and its string metadata. */
 export interface SafetensorsContents {
+  /** The arrays, by name, in the file's order. */
   tensors: Map<string, NamedArray>;
+  /** The header's `__metadata__` (string keys and values; empty when absent). */
   metadata: Record<string, string>;
 }
 

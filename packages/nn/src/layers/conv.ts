@@ -5,9 +5,13 @@ import { Module, checkedInit, parameter } from "../module.js";
 
 /** Options of `Conv2d`. */
 export interface Conv2dOptions {
+  /** Step between windows, one number or [height, width] (default 1). */
   stride?: T.Pair;
+  /** Zeros added on each side, one number or [height, width] (default 0). */
   padding?: T.Pair;
+  /** Spacing between kernel taps, one number or [height, width] (default 1). */
   dilation?: T.Pair;
+  /** Channel groups: each output channel sees `inChannels / groups` inputs (default 1). */
   groups?: number;
   /** Generator of the default init (PyTorch's: Kaiming-uniform with a=√5); the default generator (see `seed`) if omitted. */
   generator?: RandomState;
@@ -22,8 +26,11 @@ export interface Conv2dOptions {
  * cross-correlation like PyTorch, so state dicts move between the two unchanged.
  */
 export class Conv2d extends Module {
+  /** The filters [out, in/groups, kh, kw] (a parameter). */
   weight: Tensor;
+  /** The bias [out] (a parameter), or null without one. */
   bias: Tensor | null;
+  /** Stride, padding, dilation and groups, with the defaults filled in. */
   readonly options: Required<Omit<Conv2dOptions, "bias" | "generator" | "weight">>;
 
   constructor(

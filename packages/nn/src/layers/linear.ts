@@ -15,7 +15,9 @@ export interface LinearOptions {
 
 /** Fully connected layer y = x Wᵀ + b, weight [out, in] as in PyTorch. */
 export class Linear extends Module {
+  /** The weight [out, in] (a parameter). */
   weight: Tensor;
+  /** The bias [out] (a parameter), or null without one. */
   bias: Tensor | null;
 
   constructor(

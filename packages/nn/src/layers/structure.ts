@@ -37,6 +37,7 @@ export class Dropout extends Module {
 
 /** Runs modules in order, each on the previous one's output; intermediates are freed. */
 export class Sequential extends Module {
+  /** The modules, in the order they run. */
   readonly layers: Module[];
   constructor(...layers: Module[]) {
     super();

@@ -20,7 +20,7 @@ export type LeNet5Init = "theano-conv" | "as-drawn";
 /** The values `LeNet5Options.init` takes. */
 export const LENET5_INITS: readonly LeNet5Init[] = ["theano-conv", "as-drawn"];
 
-/** LeNet-5's configuration; the defaults are the DeepLearningTutorials' (see shared/REFERENCE.md). */
+/** LeNet-5's configuration; the defaults are those of the DeepLearningTutorials' LeNet chapter (`convolutional_mlp.py`). */
 export interface LeNet5Options {
   /** Input channels, height and width (1x28x28 for MNIST). */
   inputShape?: [number, number, number];
@@ -49,10 +49,15 @@ export interface LeNet5Options {
  * feature map is refused with a `TesseraError` naming the sizes.
  */
 export class LeNet5 extends Module {
+  /** First convolution: 1 input channel to `kernels[0]` maps. */
   conv1: Conv2d;
+  /** Second convolution: `kernels[0]` to `kernels[1]` maps. */
   conv2: Conv2d;
+  /** Hidden layer: the flattened feature maps to `hidden` units (tanh). */
   fc1: Linear;
+  /** Output layer: `hidden` units to the class logits. */
   fc2: Linear;
+  /** The architecture's options with the defaults filled in (what checkpoints record). */
   readonly config: Required<Omit<LeNet5Options, "seed">>;
 
   constructor(options: LeNet5Options = {}) {

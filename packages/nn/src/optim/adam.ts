@@ -4,16 +4,23 @@ import { Optimizer, type OptimizerOptions, type ParamState } from "./optimizer.j
 
 /** Options of `Adam`. */
 export interface AdamOptions extends OptimizerOptions {
+  /** Learning rate (default 0.001). */
   lr?: number;
+  /** Decay rates of the running averages of the gradient and of its square (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** Added to the denominator for numerical stability (default 1e-8). */
   eps?: number;
+  /** L2 penalty, added to the gradient as `weightDecay * param` (default 0). */
   weightDecay?: number;
 }
 
 /** Adam (Kingma & Ba) with bias correction; weight decay added to the gradient as in PyTorch's Adam. */
 export class Adam extends Optimizer {
+  /** Decay rates of the running averages of the gradient and of its square. */
   readonly betas: [number, number];
+  /** Added to the denominator for numerical stability. */
   readonly eps: number;
+  /** L2 penalty added to the gradient. */
   readonly weightDecay: number;
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {

@@ -21,12 +21,15 @@ export interface ParamState {
 
 /** Serialisable optimizer state: tensors by `<param index>.<name>`, and scalar settings. */
 export interface OptimizerState {
+  /** Per-parameter state tensors, keyed `<parameter index>.<name>` (for example `0.momentum`). */
   tensors: Map<string, Tensor>;
+  /** Scalar settings and counters (for example `lr` and `stepCount`). */
   scalars: Record<string, number>;
 }
 
 /** Base of the optimizers: owns the parameter list, the learning rate and per-parameter state. */
 export abstract class Optimizer {
+  /** The parameters, in the order given, each with its state. */
   readonly params: ParamState[];
   /** Learning rate (schedules change it between steps). */
   lr: number;

@@ -4,10 +4,15 @@ import { Optimizer, type OptimizerOptions, type ParamState } from "./optimizer.j
 
 /** Options of `SGD` (PyTorch's semantics). */
 export interface SGDOptions extends OptimizerOptions {
+  /** Learning rate (required). */
   lr: number;
+  /** Momentum factor (default 0: plain SGD). */
   momentum?: number;
+  /** Dampening of the momentum: the new gradient enters the buffer scaled by `1 - dampening` (default 0). */
   dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and zero dampening; default false). */
   nesterov?: boolean;
+  /** L2 penalty, added to the gradient as `weightDecay * param` (default 0). */
   weightDecay?: number;
 }
 
@@ -16,9 +21,13 @@ export interface SGDOptions extends OptimizerOptions {
  * g += wd·p; buf = μ·buf + (1-dampening)·g (buf = g at the first step); p -= lr·(nesterov ? g + μ·buf : buf).
  */
 export class SGD extends Optimizer {
+  /** Momentum factor (0: plain SGD). */
   readonly momentum: number;
+  /** Dampening of the momentum. */
   readonly dampening: number;
+  /** Whether the momentum is Nesterov's. */
   readonly nesterov: boolean;
+  /** L2 penalty added to the gradient. */
   readonly weightDecay: number;
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {

@@ -10,7 +10,9 @@ import type { DType, TypedArray } from "../dtype.js";
 
 /** A block of device memory holding `size` elements of `dtype`. Backends extend it. */
 export interface BackendBuffer {
+  /** Number of elements. */
   readonly size: number;
+  /** Element type. */
   readonly dtype: DType;
 }
 
@@ -19,9 +21,13 @@ export interface BackendBuffer {
  * `offset + i0*strides[0] + i1*strides[1] + ...` (in elements). Strides may be 0 (broadcast).
  */
 export interface StridedView {
+  /** The buffer the view reads. */
   readonly buffer: BackendBuffer;
+  /** The view's dimension sizes. */
   readonly shape: readonly number[];
+  /** Elements to step in the buffer per index of each dimension (0 for a broadcast one). */
   readonly strides: readonly number[];
+  /** Buffer index of the first element, in elements. */
   readonly offset: number;
 }
 
@@ -63,9 +69,13 @@ export const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
 
 /** Geometry of a 2-D convolution (NCHW input, [out, in/groups, kh, kw] weight). */
 export interface Conv2dParams {
+  /** Step between windows, [height, width]. */
   readonly stride: readonly [number, number];
+  /** Zeros added on each side, [height, width]. */
   readonly padding: readonly [number, number];
+  /** Spacing between kernel taps, [height, width]. */
   readonly dilation: readonly [number, number];
+  /** Channel groups: each output channel sees `C / groups` input channels. */
   readonly groups: number;
 }
 
@@ -76,9 +86,13 @@ export interface Conv2dParams {
  * number of input cells a window covers.
  */
 export interface Pool2dParams {
+  /** Window size, [height, width]. */
   readonly kernel: readonly [number, number];
+  /** Step between windows, [height, width]. */
   readonly stride: readonly [number, number];
+  /** Padding on each side, [height, width] (padding cells never win a max and are not counted in a mean). */
   readonly padding: readonly [number, number];
+  /** Whether a last partial window is kept (the output size rounds up). */
   readonly ceilMode: boolean;
 }
 
@@ -107,6 +121,7 @@ export interface HeavyKernels {
   maxPool2dBackward(x: BackendBuffer, xShape: Shape4, dy: BackendBuffer, dyShape: Shape4, out: BackendBuffer, p: Pool2dParams): void;
   /** Mean over the input cells each window covers. */
   avgPool2d(x: BackendBuffer, xShape: Shape4, out: BackendBuffer, outShape: Shape4, p: Pool2dParams): void;
+  /** Gradient of avgPool2d: spreads each dy cell evenly over the input cells its window covers; overlapping windows add. */
   avgPool2dBackward(dy: BackendBuffer, dyShape: Shape4, out: BackendBuffer, xShape: Shape4, p: Pool2dParams): void;
   /**
    * Index-select along the middle axis: x [outer,n,inner], indices int32 [m] -> out [outer,m,inner].

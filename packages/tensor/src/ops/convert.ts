@@ -13,7 +13,9 @@ export type TensorLike = Tensor | number;
 
 /** Options of `tensor()`. */
 export interface TensorOptions {
+  /** Element type; by default an Int32Array gives int32, a Uint8Array or booleans give bool, anything else float32. */
   dtype?: DType;
+  /** Shape of the result; by default that of the (nested) data. */
   shape?: readonly number[];
   /** Backend name; the active backend by default. */
   backend?: Backend;

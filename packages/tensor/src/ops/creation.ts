@@ -9,6 +9,7 @@ import { toTypedArray } from "./convert.js";
 
 /** Options shared by the creation functions. */
 export interface CreationOptions {
+  /** Element type (default float32). */
   dtype?: DType;
   /** The backend to allocate on; the active backend by default. */
   backend?: Backend;

@@ -6,9 +6,13 @@ export type Pair = number | readonly [number, number];
 
 /** Options of `conv2d` and its gradients. */
 export interface Conv2dOptions {
+  /** Step between windows, one number or [height, width] (default 1). */
   stride?: Pair;
+  /** Zeros added on each side, one number or [height, width] (default 0). */
   padding?: Pair;
+  /** Spacing between kernel taps, one number or [height, width] (default 1). */
   dilation?: Pair;
+  /** Channel groups: each output channel sees `C / groups` input channels (default 1). */
   groups?: number;
 }
 
@@ -18,6 +22,7 @@ export interface Pool2dOptions {
   kernelSize: Pair;
   /** Step between windows; the kernel size by default. */
   stride?: Pair;
+  /** Padding on each side, one number or [height, width] (default 0; padding never wins a max and is not counted in a mean). */
   padding?: Pair;
   /** Keep a last partial window (PyTorch's ceil_mode). */
   ceilMode?: boolean;

@@ -2,9 +2,13 @@ import type { Tensor } from "../tensor.js";
 
 /** One recorded call of a differentiable op, as @tessera/autograd sees it. */
 export interface OpRecord {
+  /** The op's name (for example `conv2d`). */
   readonly op: string;
+  /** The tensors the op read. */
   readonly inputs: readonly Tensor[];
+  /** The tensor the op returned. */
   readonly output: Tensor;
+  /** The op's attributes (axes, strides, ...), what a gradient rule needs besides the tensors. */
   readonly attrs: Readonly<Record<string, unknown>>;
 }
 

@@ -85,23 +85,32 @@ function checkNotEmpty(op: string, t: Tensor, axes: readonly number[]): void {
   }
 }
 
-function reduction(op: "sum" | "prod" | "max" | "min") {
-  return (x: Tensor, axes?: number | number[], keepdims = false): Tensor => {
-    const t = asTensor(x, op);
-    const ax = normalizeAxes(op, axes, t.rank);
-    if (op === "max" || op === "min") checkNotEmpty(op, t, ax);
-    return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, t, ax, keepdims));
-  };
+function reduction(op: "sum" | "prod" | "max" | "min", x: Tensor, axes: number | number[] | undefined, keepdims: boolean): Tensor {
+  const t = asTensor(x, op);
+  const ax = normalizeAxes(op, axes, t.rank);
+  if (op === "max" || op === "min") checkNotEmpty(op, t, ax);
+  return recordOp(op, [t], { axes: ax, keepdims }, () => reduceRaw(op, t, ax, keepdims));
 }
 
-/** Sum over `axes` (all by default). */
-export const sum = reduction("sum");
-/** Product over `axes` (all by default). */
-export const prod = reduction("prod");
-/** Maximum over `axes` (all by default). */
-export const max = reduction("max");
-/** Minimum over `axes` (all by default). */
-export const min = reduction("min");
+/**
+ * Sum over `axes` (all by default; negative axes count from the end). The reduced axes are
+ * dropped, or kept with size 1 when `keepdims`. bool sums to int32.
+ */
+export function sum(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  return reduction("sum", x, axes, keepdims);
+}
+/** Product over `axes` (all by default), dropped or kept with size 1 (`keepdims`). bool to int32. */
+export function prod(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  return reduction("prod", x, axes, keepdims);
+}
+/** Maximum over `axes` (all by default), dropped or kept with size 1 (`keepdims`); NaN wins. */
+export function max(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  return reduction("max", x, axes, keepdims);
+}
+/** Minimum over `axes` (all by default), dropped or kept with size 1 (`keepdims`); NaN wins. */
+export function min(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  return reduction("min", x, axes, keepdims);
+}
 
 /** Arithmetic mean over `axes` (all by default); float32 result. */
 export function mean(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
@@ -114,35 +123,43 @@ export function mean(x: Tensor, axes?: number | number[], keepdims = false): Ten
   return m;
 }
 
-function argReduction(op: "argmax" | "argmin") {
-  return (x: Tensor, axis?: number, keepdims = false): Tensor => {
-    const t = asTensor(x, op);
-    if (axis === undefined) {
-      if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)}; expected at least one element)`);
-      return recordOp(op, [t], { axis: null, keepdims }, () => {
-        const flat = t.isContiguous ? viewTensor(t, [t.size], [1], 0) : contiguousCopy(t);
-        const flat1 = flat.shape.length === 1 ? flat : viewTensor(flat, [t.size], [1], 0);
-        const r = reduceRaw(op, flat1, [0], false);
-        if (flat1 !== flat) flat1.dispose();
-        flat.dispose();
-        if (!keepdims) return r;
-        const v = viewTensor(
-          r,
-          t.shape.map(() => 1),
-          t.shape.map(() => 1),
-          0,
-        );
-        r.dispose();
-        return v;
-      });
-    }
-    const a = normalizeAxis(op, axis, t.rank);
-    checkNotEmpty(op, t, [a]);
-    return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, t, [a], keepdims));
-  };
+function argReduction(op: "argmax" | "argmin", x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
+  const t = asTensor(x, op);
+  if (axis === undefined) {
+    if (t.size === 0) throw new TesseraError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(t.shape)}; expected at least one element)`);
+    return recordOp(op, [t], { axis: null, keepdims }, () => {
+      const flat = t.isContiguous ? viewTensor(t, [t.size], [1], 0) : contiguousCopy(t);
+      const flat1 = flat.shape.length === 1 ? flat : viewTensor(flat, [t.size], [1], 0);
+      const r = reduceRaw(op, flat1, [0], false);
+      if (flat1 !== flat) flat1.dispose();
+      flat.dispose();
+      if (!keepdims) return r;
+      const v = viewTensor(
+        r,
+        t.shape.map(() => 1),
+        t.shape.map(() => 1),
+        0,
+      );
+      r.dispose();
+      return v;
+    });
+  }
+  const a = normalizeAxis(op, axis, t.rank);
+  checkNotEmpty(op, t, [a]);
+  return recordOp(op, [t], { axis: a, keepdims }, () => reduceRaw(op, t, [a], keepdims));
 }
 
-/** Index of the first maximum along `axis` (of the flattened tensor when omitted); int32. */
-export const argmax = argReduction("argmax");
-/** Index of the first minimum along `axis` (of the flattened tensor when omitted); int32. */
-export const argmin = argReduction("argmin");
+/**
+ * Index of the first maximum along `axis` (of the flattened tensor when omitted), int32; the
+ * axis is dropped, or kept with size 1 when `keepdims`. The first NaN wins, as in NumPy.
+ */
+export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor {
+  return argReduction("argmax", x, axis, keepdims);
+}
+/**
+ * Index of the first minimum along `axis` (of the flattened tensor when omitted), int32; the
+ * axis is dropped, or kept with size 1 when `keepdims`. The first NaN wins, as in NumPy.
+ */
+export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor {
+  return argReduction("argmin", x, axis, keepdims);
+}

@@ -7,8 +7,11 @@ import { recordOp } from "./record.js";
 
 /** One axis of a `slice`: Python slice semantics (negative indices count from the end, clamped). */
 export interface SliceSpec {
+  /** First index (default 0; negative counts from the end). */
   start?: number;
+  /** Index after the last (default the axis size; negative counts from the end). */
   end?: number;
+  /** Stride between selected indices, positive (default 1). */
   step?: number;
 }
 

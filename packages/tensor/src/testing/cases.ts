@@ -14,7 +14,9 @@ import type { RefArray } from "./reference.js";
 
 /** Tolerance of a float32 result against the float64 reference: |a-e| <= atol + rtol*|e|. */
 export interface Tolerance {
+  /** Absolute tolerance. */
   atol: number;
+  /** Tolerance relative to the expected value. */
   rtol: number;
 }
 
@@ -31,11 +33,15 @@ export interface OpCase {
   name: string;
   /** The op under test (the key a backend's gap list uses). */
   op: string;
+  /** How to make each input. */
   inputs: InputSpec[];
+  /** Runs the op on the backend under test. */
   run: (...xs: Tensor[]) => Tensor;
+  /** Computes the expected result in float64, independently of the implementation. */
   ref: (...xs: RefArray[]) => RefArray;
   /** The dtype the op must return. */
   dtype: DType;
+  /** Tolerance of the comparison (elementwise by default). */
   tol?: Tolerance;
   /** Inputs to differentiate in the gradient suite; default every float input; false: none. */
   grad?: number[] | false;

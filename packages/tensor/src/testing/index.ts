@@ -1,6 +1,8 @@
 /**
  * @tessera/tensor/testing: the conformance suite every backend runs, the op catalogue it is built
  * from, and the float64 reference implementation it checks against. Needs vitest.
+ *
+ * @module @tessera/tensor/testing
  */
 export { describeConformance, conformanceSeed, caseInputs, gapOf, withoutReadSync, type ConformanceOptions } from "./conformance.js";
 export { conformanceCases, type OpCase, type Tolerance, ACCUMULATE_TOL, ELEMENTWISE_TOL, TRANSCENDENTAL_TOL } from "./cases.js";

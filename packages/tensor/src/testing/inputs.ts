@@ -18,8 +18,11 @@ export type Layout = "contiguous" | "transposed" | "strided" | "offset";
 
 /** One input of a conformance case. */
 export interface InputSpec {
+  /** Shape of the input. */
   shape: number[];
+  /** What values to draw (random floats by default). */
   kind?: ValueKind;
+  /** How the input is laid out in memory (contiguous by default). */
   layout?: Layout;
   /** For `index`: values are drawn from [0, bound). */
   bound?: number;

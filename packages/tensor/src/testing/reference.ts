@@ -14,7 +14,9 @@
 
 /** A dense row-major float64 array: `data.length` is the product of `shape`; a scalar has shape `[]`. */
 export interface RefArray {
+  /** Dimension sizes. */
   shape: number[];
+  /** The elements, row-major. */
   data: Float64Array;
 }
 
