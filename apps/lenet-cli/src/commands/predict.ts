@@ -4,7 +4,7 @@ import type { ParsedArgs } from "../cli/args.js";
 import { CliError, EXIT } from "../cli/errors.js";
 import { type CliIo, println } from "../cli/io.js";
 import { useBackend } from "../backend/select.js";
-import { toMnistDigit } from "../images/mnist-style.js";
+import { toMnistDigit } from "@tessera/datasets";
 import { decodeImage } from "../images/raster.js";
 import { classProbabilities } from "../train/evaluate.js";
 import { checkpointPath, loadModel } from "./model-file.js";
