@@ -1,6 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic-write.js";
-
 // The safetensors format (https://huggingface.co/docs/safetensors):
 //   8 bytes   little-endian u64 N, the header length
 //   N bytes   UTF-8 JSON header: { name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str} }
@@ -117,7 +114,12 @@ function validateMetadata(source: string, metadata: unknown): Record<string, str
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-function encodeImpl(source: string, tensors: Map<string, NamedArray> | Record<string, NamedArray>, metadata: Record<string, string> | undefined): Uint8Array {
+/** `encodeSafetensors`, naming `source` (a file path) in its errors. */
+export function encodeSafetensorsAs(
+  source: string,
+  tensors: Map<string, NamedArray> | Record<string, NamedArray>,
+  metadata: Record<string, string> | undefined,
+): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   entries.sort(([a], [b]) => compareUtf8(a, b));
 
@@ -183,7 +185,7 @@ function encodeImpl(source: string, tensors: Map<string, NamedArray> | Record<st
 
 /** Serializes named arrays and string metadata to safetensors bytes (tensors sorted by name, header space-padded to 8 bytes). */
 export function encodeSafetensors(tensors: Map<string, NamedArray> | Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
-  return encodeImpl(MEMORY, tensors, metadata);
+  return encodeSafetensorsAs(MEMORY, tensors, metadata);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,33 +381,4 @@ export function decodeSafetensors(bytes: Uint8Array, source: string = MEMORY): S
   const tensors = new Map<string, NamedArray>();
   for (const e of entries) tensors.set(e.name, convert(source, e, bytes, dataStart + e.begin));
   return { tensors, metadata };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Files
-// ---------------------------------------------------------------------------------------------
-
-/** Writes a safetensors file atomically: the target holds either its old contents or the complete new checkpoint. */
-export async function saveSafetensors(
-  path: string,
-  tensors: Map<string, NamedArray> | Record<string, NamedArray>,
-  metadata?: Record<string, string>,
-): Promise<void> {
-  const bytes = encodeImpl(path, tensors, metadata);
-  try {
-    await writeFileAtomic(path, bytes);
-  } catch (err) {
-    throw new CheckpointError(path, `cannot write file: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** Reads and validates a safetensors file; errors are {@link CheckpointError}s naming the path. */
-export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new CheckpointError(path, `cannot read file: ${(err as Error).message}`, { cause: err });
-  }
-  return decodeSafetensors(bytes, path);
 }
