@@ -74,9 +74,14 @@ function describe(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v) : typeof v;
 }
 
+const UTF8 = new TextEncoder();
+
 /** Compares names by their UTF-8 bytes, the order the reference implementation sorts in. */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  const x = UTF8.encode(a);
+  const y = UTF8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 function fmtShape(shape: readonly number[]): string {

@@ -1,0 +1,42 @@
+/**
+ * The quick preset in headless Chromium, on each backend (`pnpm --filter lenet-web bench`, after
+ * `vite build`): prints training images/s and the test error the page reports. A benchmark, not
+ * a test: it prints figures. `LENET_WEB_BENCH=cpu,cpu-1,webgpu` picks the runs (default all;
+ * `cpu-1` is the CPU without cross-origin isolation, so one thread).
+ */
+import { fileURLToPath } from "node:url";
+import { it } from "vitest";
+import { findChromium, launchChromium } from "../test/support/chromium.js";
+import { serveStatic } from "../test/support/static-server.js";
+
+const dist = fileURLToPath(new URL("../dist", import.meta.url));
+const RUNS = { cpu: { backend: "cpu", isolated: true }, "cpu-1": { backend: "cpu", isolated: false }, webgpu: { backend: "webgpu", isolated: true } } as const;
+const chosen = (process.env.LENET_WEB_BENCH ?? "cpu,cpu-1,webgpu").split(",") as Array<keyof typeof RUNS>;
+
+it("quick preset in headless Chromium", async () => {
+  const chromium = findChromium();
+  if (!chromium) throw new Error("no Chromium binary (install chromium-headless-shell or set TESSERA_CHROMIUM)");
+  const { browser, close } = await launchChromium(chromium);
+  try {
+    for (const name of chosen) {
+      const run = RUNS[name];
+      const server = await serveStatic(dist, { isolated: run.isolated });
+      const page = await browser.newPage();
+      const start = Date.now();
+      await page.goto(`${server.url}?preset=quick&backend=${run.backend}&autostart=1`);
+      await page.waitForFunction(() => ["done", "error"].includes(document.querySelector('[data-testid="status"]')!.textContent!), {
+        timeout: 0,
+        polling: 1000,
+      });
+      const text = (id: string) => page.$eval(`[data-testid="${id}"]`, (e) => e.textContent);
+      const [detail, ips, testError, error] = await Promise.all([text("backend-detail"), text("images-per-second"), text("test-error"), text("error")]);
+      console.log(
+        `${name}: ${detail}; ${ips} training images/s; test error ${testError}; ${((Date.now() - start) / 1000).toFixed(0)} s in all${error ? `; ERROR ${error}` : ""}`,
+      );
+      await page.close();
+      await server.close();
+    }
+  } finally {
+    await close();
+  }
+}, 7_200_000);
