@@ -84,7 +84,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     case "progress":
       setText("steps", String(m.step));
       setText("total-steps", String(m.steps));
-      setText("loss", m.loss.toFixed(4));
+      // before the first read of the loss (a GPU run reads it every few steps) it is NaN
+      if (Number.isFinite(m.loss)) setText("loss", m.loss.toFixed(4));
       setText("images-per-second", Math.round(m.imagesPerSecond).toLocaleString("en"));
       lossChart.add(m.step, m.loss);
       return;

@@ -205,13 +205,13 @@ if (!chromium) {
           }
           await waitForStatus(page, ["done"]);
           expect(Number(await text(page, "steps"))).toBe(total);
-          const losses = await page.evaluate(() => (window as unknown as { __losses: Array<[number, number]> }).__losses);
+          const shown = await page.evaluate(() => (window as unknown as { __losses: Array<[number, number]> }).__losses);
+          // the page rewrites the same loss until it reads a new one (every step on the CPU, every 10 on a GPU)
+          const losses = shown.filter(([, l], i) => Number.isFinite(l) && (i === 0 || l !== shown[i - 1]![1]));
           const steps = losses.map(([s]) => s);
           expect(steps).toEqual([...steps].sort((a, b) => a - b));
-          expect(losses.length).toBeGreaterThanOrEqual(3);
-          const head = losses.slice(0, 2).map(([, l]) => l);
-          const tail = losses.slice(-2).map(([, l]) => l);
-          expect(Math.max(...tail)).toBeLessThan(Math.min(...head));
+          expect(losses.length, JSON.stringify(shown)).toBeGreaterThanOrEqual(2);
+          expect(losses.at(-1)![1], JSON.stringify(losses)).toBeLessThan(0.8 * losses[0]![1]);
           expect(await text(page, "test-error")).toMatch(/^\d+\.\d\d %$/);
           expect(errors).toEqual([]);
         });
