@@ -1,6 +1,6 @@
 /** Starts the backend a run asks for, in the worker. */
-import { type CpuBackend } from "@tessera/backend-cpu";
-import { type WebGPUBackend } from "@tessera/backend-webgpu";
+import type { CpuBackend } from "@tessera/backend-cpu";
+import type { WebGPUBackend } from "@tessera/backend-webgpu";
 import { setBackend } from "@tessera/tensor";
 import type { BackendInfo } from "../protocol.js";
 import type { BackendChoice } from "../settings.js";
