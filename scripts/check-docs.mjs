@@ -9,7 +9,8 @@ const ts = require("typescript");
 const root = new URL("..", import.meta.url).pathname;
 const entries = ["tensor", "autograd", "backend-cpu", "backend-webgpu", "nn", "datasets"].flatMap((p) => {
   const files = [join(root, "packages", p, "src/index.ts")];
-  if (p === "tensor" || p === "autograd") files.push(join(root, "packages", p, "src/testing/index.ts"));
+  if (p === "tensor" || p === "autograd") files.push(join(root, "packages", p, "src/testing/index.ts"), join(root, "packages", p, "src/testing/portable.ts"));
+  if (p === "datasets" || p === "nn") files.push(join(root, "packages", p, "src/browser.ts"));
   return files;
 });
 const program = ts.createProgram(entries, {

@@ -2,4 +2,5 @@
  * @tessera/autograd/testing: the gradient half of the conformance suite (numeric gradient checks
  * of every differentiable op, error cases, flat memory over training). Needs vitest.
  */
-export { describeGradientConformance, differentiableInputs, GRADIENT_TOL, type GradientConformanceOptions } from "./gradients.js";
+export { describeGradientConformance, type GradientConformanceOptions } from "./gradients.js";
+export { checkGradientCase, differentiableInputs, GRADIENT_TOL } from "./checks.js";
