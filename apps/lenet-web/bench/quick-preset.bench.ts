@@ -1,9 +1,14 @@
 /**
  * The quick preset in headless Chromium, on each backend (`pnpm --filter lenet-web bench`, after
  * `vite build`): prints training images/s and the test error the page reports. A benchmark, not
- * a test: it prints figures. `LENET_WEB_BENCH=cpu,cpu-1,webgpu` picks the runs (default all;
- * `cpu-1` is the CPU without cross-origin isolation, so one thread).
+ * a test: it prints figures. `LENET_WEB_BENCH=node,cpu,cpu-1,webgpu` picks the runs (default
+ * all; `cpu-1` is the CPU without cross-origin isolation, so one thread; `node` is the same
+ * preset in lenet-cli, the baseline of the sitting).
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { it } from "vitest";
 import { findChromium, launchChromium } from "../test/support/chromium.js";
@@ -11,7 +16,23 @@ import { serveStatic } from "../test/support/static-server.js";
 
 const dist = fileURLToPath(new URL("../dist", import.meta.url));
 const RUNS = { cpu: { backend: "cpu", isolated: true }, "cpu-1": { backend: "cpu", isolated: false }, webgpu: { backend: "webgpu", isolated: true } } as const;
-const chosen = (process.env.LENET_WEB_BENCH ?? "cpu,cpu-1,webgpu").split(",") as Array<keyof typeof RUNS>;
+const chosen = (process.env.LENET_WEB_BENCH ?? "node,cpu,cpu-1,webgpu").split(",") as Array<keyof typeof RUNS | "node">;
+
+/** lenet-cli's quick preset in Node: training images/s (mean of its epochs) and test error. */
+function nodeBaseline(): string {
+  const out = mkdtempSync(join(tmpdir(), "lenet-web-bench-"));
+  try {
+    const cli = fileURLToPath(new URL("../../lenet-cli/dist/main.js", import.meta.url));
+    const stdout = execFileSync(process.execPath, [cli, "train", "--preset", "quick", "--out", out], { encoding: "utf8" });
+    const [header, ...rows] = readFileSync(join(out, "metrics.csv"), "utf8").trim().split("\n");
+    const column = header!.split(",").indexOf("images_per_second");
+    const ips = rows.map((r) => Number(r.split(",")[column]));
+    const test = /test performance ([\d.]+) %/.exec(stdout)?.[1] ?? "?";
+    return `${Math.round(ips.reduce((a, b) => a + b, 0) / ips.length).toLocaleString("en")} training images/s; test error ${Number(test).toFixed(2)} %`;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
 
 it("quick preset in headless Chromium", async () => {
   const chromium = findChromium();
@@ -19,6 +40,10 @@ it("quick preset in headless Chromium", async () => {
   const { browser, close } = await launchChromium(chromium);
   try {
     for (const name of chosen) {
+      if (name === "node") {
+        console.log(`node (lenet-cli): ${nodeBaseline()}`);
+        continue;
+      }
       const run = RUNS[name];
       const server = await serveStatic(dist, { isolated: run.isolated });
       const page = await browser.newPage();
