@@ -4,12 +4,12 @@
  * with the checks the Node suites use. The gaps of Chromium's SwiftShader are listed below with
  * their reasons. Skipped, saying why, only where no Chromium binary exists.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { bundlePage } from "./support/bundle-page.js";
 import { collectErrors, findChromium, launchChromium } from "./support/chromium.js";
 import { serveStatic } from "./support/static-server.js";
 import type { ConformanceReport } from "./conformance/harness.js";
@@ -33,17 +33,7 @@ if (!chromium) {
       const { browser, close } = await launchChromium(chromium);
       const server = await serveStatic(dir, { isolated: false });
       try {
-        await build({
-          entryPoints: [fileURLToPath(new URL("./conformance/harness.ts", import.meta.url))],
-          bundle: true,
-          format: "esm",
-          platform: "browser",
-          target: "es2022",
-          conditions: ["@tessera/source"],
-          outfile: join(dir, "harness.js"),
-          logLevel: "silent",
-        });
-        writeFileSync(join(dir, "index.html"), `<!doctype html><link rel="icon" href="data:,"><script type="module" src="./harness.js"></script>`);
+        await bundlePage(fileURLToPath(new URL("./conformance/harness.ts", import.meta.url)), dir);
         const page = await browser.newPage();
         const errors = collectErrors(page);
         await page.goto(server.url);
