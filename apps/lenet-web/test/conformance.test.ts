@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { bundlePage } from "./support/bundle-page.js";
 import { collectErrors, findChromium, launchChromium } from "./support/chromium.js";
+import { pageReport } from "./support/page-report.js";
 import { serveStatic } from "./support/static-server.js";
 import type { ConformanceReport } from "./conformance/harness.js";
 
@@ -37,13 +38,7 @@ if (!chromium) {
         const page = await browser.newPage();
         const errors = collectErrors(page);
         await page.goto(server.url);
-        let report: ConformanceReport;
-        // short polls: one long wait inside the page would outlast the protocol's timeout
-        for (;;) {
-          report = await page.evaluate(() => (window as unknown as { __conformance: ConformanceReport }).__conformance);
-          if (report.done) break;
-          await new Promise((r) => setTimeout(r, 1000));
-        }
+        const report = await pageReport<ConformanceReport>(page, "__conformance", 1000);
         expect(report.error).toBeUndefined();
         expect(report.adapter).toMatch(/swiftshader/i);
         const gap = (r: (typeof report.results)[number]) => !r.gradient && SWIFTSHADER_GAPS[r.op] !== undefined;

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundlePage } from "./support/bundle-page.js";
 import { collectErrors, findChromium, type LaunchedBrowser, launchChromium } from "./support/chromium.js";
+import { pageReport } from "./support/page-report.js";
 import { serveStatic } from "./support/static-server.js";
 import type { MainThreadReport } from "./main-thread/page.js";
 
@@ -43,12 +44,7 @@ if (!chromium) {
         const errors = collectErrors(page);
         try {
           await page.goto(server.url);
-          let report: MainThreadReport;
-          for (;;) {
-            report = await page.evaluate(() => (window as unknown as { __mainThread: MainThreadReport }).__mainThread);
-            if (report.done) break;
-            await new Promise((r) => setTimeout(r, 500));
-          }
+          const report = await pageReport<MainThreadReport>(page, "__mainThread");
           expect(report.error).toBeUndefined();
           const [asked2, asked1] = report.runs;
           expect([asked2!.engine, asked1!.engine]).toEqual(["wasm", "wasm"]);

