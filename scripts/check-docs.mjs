@@ -34,13 +34,17 @@ for (const name of readdirSync(join(root, "packages")).sort()) {
   const own = existsSync(join(dir, "typedoc.json")) ? readJson(join(dir, "typedoc.json")) : {};
   const documented = new Set((own.entryPoints ?? typedoc.packageOptions.entryPoints).map((p) => join(dir, p)));
   for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
-    const source = typeof target === "object" ? target["@tessera/source"] : undefined;
-    if (!source) {
+    const condition = typeof target === "object" ? target["@tessera/source"] : undefined;
+    // a source condition may itself branch by environment ({ browser, default }): the reference
+    // documents the default entry; every branch's comments are checked
+    const source = typeof condition === "object" && condition !== null ? condition.default : condition;
+    if (typeof source !== "string") {
       problems.push(`${pkg.name}: export "${subpath}" has no "@tessera/source" condition naming its source file`);
       continue;
     }
     const file = join(dir, source);
     entries.push(file);
+    if (typeof condition === "object") for (const branch of Object.values(condition)) if (branch !== source) entries.push(join(dir, branch));
     if (!documented.has(file)) {
       problems.push(
         `${pkg.name}: export "${subpath}" (${source}) is not an entry point of the API reference (${own.entryPoints ? `packages/${name}/` : ""}typedoc.json)`,

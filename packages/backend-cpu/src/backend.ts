@@ -10,6 +10,7 @@ import type { Storage } from "./storage/storage.js";
 import { typedArrayStorage } from "./storage/typed-arrays.js";
 import { type Arena, createWasmKernelsSync, type SimdFlavour, type WasmKernels } from "./wasm/index.js";
 import { nodeBuiltin } from "./wasm/node.js";
+import { kernelWorkersUnavailable } from "./wasm/threads.js";
 
 /** Options of `createCpuBackend`. */
 export interface CpuBackendOptions {
@@ -19,13 +20,15 @@ export interface CpuBackendOptions {
   primitivesOnly?: boolean;
   /**
    * `wasm` (default): tensors live in a shared WebAssembly memory and GEMM and convolutions
-   * run as WebAssembly SIMD; where that cannot start (a browser page that is not
-   * cross-origin isolated, a runtime without shared memory) the backend falls back to `js`
-   * and says why in `fallbackReason`. `js`: typed arrays and the TypeScript reference kernels.
+   * run as WebAssembly SIMD; where that cannot start (a runtime without SIMD or without shared
+   * WebAssembly memory, a main thread that refuses to compile the module synchronously) the
+   * backend falls back to `js` and says why in `fallbackReason`. `js`: typed arrays and the TypeScript reference kernels.
    */
   kernels?: "wasm" | "js";
   /**
-   * Threads the wasm kernels run on (default 2 where `os.availableParallelism() >= 2`, else 1).
+   * Threads the wasm kernels run on (default 2 where the machine has two cores, else 1: in Node
+   * `os.availableParallelism()`, in a browser `navigator.hardwareConcurrency`, and only in a
+   * cross-origin isolated page, the one place a browser lets a worker share the memory).
    * The backend starts on one; the second joins when its worker is up (`await backend.ready()`
    * to wait for it). Results are bit-identical for 1 and 2 threads.
    */
@@ -77,10 +80,15 @@ export interface CpuBackend extends Backend {
   dispose(): Promise<void>;
 }
 
-/** Threads by default: two where the machine has two cores to give. */
+/**
+ * Threads by default: two where the machine has two cores to give and a worker can start
+ * (in a browser, only in a cross-origin isolated page).
+ */
 function defaultThreads(): 1 | 2 {
+  if (kernelWorkersUnavailable() !== undefined) return 1;
   const os = nodeBuiltin<{ availableParallelism?: () => number }>("node:os");
-  return (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+  const navigator = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return (os?.availableParallelism?.() ?? navigator?.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
 }
 
 /** The wasm kernels, started synchronously, or why they cannot run here. */

@@ -11,7 +11,7 @@ import { BufferUsage } from "./gpu-constants.js";
 export class ParamsRing {
   /** The uniform buffer the slots live in. */
   readonly buffer: GPUBuffer;
-  private readonly host: Uint8Array;
+  private readonly host: Uint8Array<ArrayBuffer>;
   private used = 0;
 
   constructor(

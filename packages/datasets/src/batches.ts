@@ -7,7 +7,7 @@
  */
 import { RandomState, type Tensor, tensor } from "@tessera/tensor";
 import { DatasetError } from "./errors.js";
-import type { ImageSplit } from "./mnist.js";
+import type { ImageSplit } from "./split.js";
 
 /** A minibatch: images `x` `[B, 1, H, W]` float32 in [0, 1] and labels `y` `[B]` int32. The caller owns both. */
 export interface Batch {

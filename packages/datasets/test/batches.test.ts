@@ -3,7 +3,7 @@ import { RandomState, type Tensor, memory } from "@tessera/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Batches, batches, splitTensors } from "../src/batches.js";
 import { DatasetError } from "../src/errors.js";
-import { ImageSplit, type Mnist, loadMnist } from "../src/mnist.js";
+import { ImageSplit, type Mnist, loadMnist } from "../src/index.js";
 
 /** A split of `n` 2x3 images whose pixels are (image index + pixel index) bytes and whose label is the index. */
 function indexed(n: number): ImageSplit {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetError } from "../src/errors.js";
-import { type IdxData, type IdxDType, IdxDecoder, decodeIdx, encodeIdx, idxMagic, readIdx, writeIdx } from "../src/idx.js";
+import { type IdxData, type IdxDType, IdxDecoder, decodeIdx, encodeIdx, idxMagic, readIdx, writeIdx } from "../src/index.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetError } from "../src/errors.js";
 import { writeIdx } from "../src/idx.js";
-import { ImageSplit, type Mnist, bytesToUnitFloat, defaultMnistDir, findMnistFiles, loadMnist } from "../src/mnist.js";
+import { ImageSplit, type Mnist, bytesToUnitFloat, defaultMnistDir, findMnistFiles, loadMnist } from "../src/index.js";
 
 let tmp: string;
 let mnist: Mnist;

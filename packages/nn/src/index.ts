@@ -1,30 +1,9 @@
 /**
  * @tessera/nn: layers, losses, optimizers, initialisers, LeNet-5 and safetensors checkpoints,
- * shaped like PyTorch's `torch.nn` where users expect it.
+ * shaped like PyTorch's `torch.nn` where users expect it. This is the Node entry: the browser
+ * entry (browser.ts) plus checkpoints as files.
  */
-export { Module, parameter, StateDictError, type ModuleArchitecture } from "./module.js";
-export { Conv2d, type Conv2dOptions } from "./layers/conv.js";
-export { Linear, Dense, type LinearOptions } from "./layers/linear.js";
-export { MaxPool2d, AvgPool2d, type PoolOptions } from "./layers/pooling.js";
-export { Tanh, ReLU, Sigmoid, Softmax, LogSoftmax } from "./layers/activations.js";
-export { Flatten, Dropout, Sequential } from "./layers/structure.js";
-export { crossEntropyLoss, nllLoss, mseLoss, CrossEntropyLoss, NLLLoss, MSELoss, type Reduction } from "./losses.js";
-/** Weight initialisers (uniform, normal, Xavier/Glorot, Kaiming, the LeNet tutorial's). */
-export * as init from "./init.js";
-export { LeNet5, LENET5_INITS, type LeNet5Init, type LeNet5Options } from "./models/lenet5.js";
-export { lenet5Geometry, type LeNet5Geometry, type LeNet5Shape } from "./models/lenet5-geometry.js";
-/** Optimizers and learning-rate schedules, as `optim.SGD`, `optim.StepLR`... (PyTorch's layout). */
-export * as optim from "./optim/index.js";
-export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerOptions, type OptimizerState } from "./optim/index.js";
-export {
-  encodeSafetensors,
-  decodeSafetensors,
-  saveSafetensors,
-  loadSafetensors,
-  CheckpointError,
-  type NamedArray,
-  type SafetensorsContents,
-  type SafetensorsDType,
-} from "./checkpoint/safetensors.js";
+export * from "./browser.js";
+export { saveSafetensors, loadSafetensors } from "./checkpoint/safetensors-file.js";
 export { writeFileAtomic } from "./checkpoint/atomic-write.js";
-export { saveCheckpoint, loadCheckpoint, type CheckpointMetadata, type LoadedCheckpoint } from "./checkpoint/model-io.js";
+export { saveCheckpoint, loadCheckpoint } from "./checkpoint/model-io.js";

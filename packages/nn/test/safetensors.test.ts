@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeFileAtomic } from "../src/checkpoint/atomic-write.js";
-import { CheckpointError, decodeSafetensors, encodeSafetensors, loadSafetensors, type NamedArray, saveSafetensors } from "../src/checkpoint/safetensors.js";
+import { CheckpointError, decodeSafetensors, encodeSafetensors, loadSafetensors, type NamedArray, saveSafetensors } from "../src/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, "fixtures");
@@ -361,12 +361,12 @@ describe("atomic writes", () => {
 
   it("a process SIGKILLed in the middle of a save loop never leaves a corrupt checkpoint", async () => {
     // The child is plain Node (no TS loader is available), so bundle the real sources
-    // (safetensors.ts + atomic-write.ts) to one ESM file with esbuild, the bundler vitest already uses.
+    // (safetensors-file.ts, safetensors.ts, atomic-write.ts) to one ESM file with esbuild, the bundler vitest already uses.
     const dir = tempDir();
     const esbuild = await import("esbuild");
     const bundled = path.join(dir, "checkpoint.mjs");
     await esbuild.build({
-      entryPoints: [path.join(here, "..", "src", "checkpoint", "safetensors.ts")],
+      entryPoints: [path.join(here, "..", "src", "checkpoint", "safetensors-file.ts")],
       bundle: true,
       platform: "node",
       format: "esm",

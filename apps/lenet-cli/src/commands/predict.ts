@@ -5,7 +5,7 @@ import { CliError, EXIT, oneLine } from "../cli/errors.js";
 import { type CliIo, println } from "../cli/io.js";
 import { shownPath } from "../cli/user-paths.js";
 import { useBackend } from "../backend/select.js";
-import { toMnistDigit } from "../images/mnist-style.js";
+import { toMnistDigit } from "@tessera/datasets";
 import { decodeImage } from "../images/raster.js";
 import { classProbabilities } from "../train/evaluate.js";
 import { checkpointPath, loadModel } from "./model-file.js";

@@ -1,7 +1,7 @@
 import type { RandomStateSnapshot } from "@tessera/tensor";
 import type { TrainSettings } from "../config/settings.js";
 import type { MetricsRow } from "../report/metrics.js";
-import type { EarlyStoppingState } from "./early-stopping.js";
+import type { EarlyStoppingState } from "@tessera/nn";
 
 /** Why a finished run stopped. */
 export type StopReason = "patience" | "epochs";

@@ -15,7 +15,7 @@ import { encodePng } from "../images/raster.js";
 import { type MetricsRow, metricsCsv, percent } from "../report/metrics.js";
 import type { ProgressInfo, Reporter } from "../report/progress.js";
 import { testLine, validationLine } from "../report/tutorial-lines.js";
-import { EarlyStopping } from "./early-stopping.js";
+import { EarlyStopping } from "@tessera/nn";
 import { errorRate } from "./evaluate.js";
 import { RUN_STATE_FORMAT, type RunState, type StopReason, asRunState } from "./run-state.js";
 

@@ -1,15 +1,9 @@
 import * as T from "@tessera/tensor";
 import { type Backend, RandomState, type Tensor, memory, registerBackend, removeBackend, setBackend } from "@tessera/tensor";
-import { type OpCase, caseInputs, conformanceCases, conformanceSeed, dtypeOfKind, gapOf, makeInput, reference } from "@tessera/tensor/testing";
+import { conformanceCases, conformanceSeed, gapOf, reference } from "@tessera/tensor/testing/portable";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grad, valueAndGrad } from "../index.js";
-import { noGrad } from "../index.js";
-
-/**
- * Float32 analytic gradients against float64 central differences of the reference: the analytic
- * side accumulates float32 rounding over a few ops, so it is held to |a-e| <= 2e-4 + 2e-3*|e|.
- */
-export const GRADIENT_TOL = { atol: 2e-4, rtol: 2e-3 };
+import { grad, noGrad, valueAndGrad } from "../index.js";
+import { checkGradientCase, differentiableInputs } from "./checks.js";
 
 /** Options of `describeGradientConformance`. */
 export interface GradientConformanceOptions {
@@ -23,12 +17,6 @@ export interface GradientConformanceOptions {
   seed?: number;
   /** Training steps of the memory test (1,000 by default; fewer on slow backends). */
   memorySteps?: number;
-}
-
-/** The inputs of a case that its gradient check differentiates. */
-export function differentiableInputs(c: OpCase): number[] {
-  if (c.grad === false) return [];
-  return c.grad ?? c.inputs.flatMap((s, i) => (dtypeOfKind(s.kind ?? "float") === "float32" ? [i] : []));
 }
 
 /**
@@ -58,47 +46,7 @@ export function describeGradientConformance(options: GradientConformanceOptions)
           it.skip(`d/dx ${c.name} [gap: ${gap}]`, () => {});
           return;
         }
-        it(`d/dx ${c.name}`, async () => {
-          const before = memory(backend).tensors;
-          const refs = caseInputs(c, index, seed);
-          const inputs = refs.map((r, i) => makeInput(r, c.inputs[i]!));
-          const outShape = c.ref(...refs).shape;
-          const rng = new RandomState((seed + index * 31) >>> 0);
-          const dyRef = reference.ref(
-            outShape,
-            Array.from(
-              rng.uniform(
-                -1,
-                1,
-                outShape.reduce((a, b) => a * b, 1),
-              ),
-              Math.fround,
-            ),
-          );
-          const dy = T.tensor(dyRef.data, { shape: outShape });
-          const f = (vars: Tensor[]) =>
-            T.tidy(() => {
-              const all = inputs.map((t, i) => (wrt.includes(i) ? vars[wrt.indexOf(i)]! : t));
-              return T.sum(T.mul(c.run(...all), dy));
-            });
-          const grads = grad(f)(wrt.map((i) => inputs[i]!));
-          // Only the differentiated inputs are perturbed (index inputs must stay integers). Cases
-          // at ties or NaNs, where central differences mean nothing, give the exact gradient.
-          const refOf = (xs: reference.RefArray[]) => c.ref(...refs.map((r, i) => (wrt.includes(i) ? xs[wrt.indexOf(i)]! : r)));
-          const numeric = c.vjp
-            ? c.vjp(dyRef, ...refs)
-            : reference.numericGradient(
-                refOf,
-                wrt.map((i) => refs[i]!),
-                dyRef,
-              );
-          for (const [k, i] of wrt.entries()) {
-            expect(grads[k]!.shape).toEqual(c.inputs[i]!.shape);
-            reference.assertClose(await grads[k]!.data(), numeric[k]!, GRADIENT_TOL, `d/d(input ${i}) of ${c.name} on ${options.name}`);
-          }
-          T.dispose([grads, inputs, dy]);
-          expect(memory(backend).tensors).toBe(before);
-        });
+        it(`d/dx ${c.name}`, () => checkGradientCase(backend, c, index, seed, options.name));
       });
     });
 

@@ -4,4 +4,5 @@
  *
  * @module @tessera/autograd/testing
  */
-export { describeGradientConformance, differentiableInputs, GRADIENT_TOL, type GradientConformanceOptions } from "./gradients.js";
+export { describeGradientConformance, type GradientConformanceOptions } from "./gradients.js";
+export { checkGradientCase, differentiableInputs, GRADIENT_TOL } from "./checks.js";

@@ -52,6 +52,18 @@ export const JobField = {
   params: 200,
 } as const;
 
+/** The same fields as word indices, for an Int32Array over the descriptor. */
+export const JobWord = {
+  work: JobField.work / 4,
+  done: JobField.done / 4,
+  stop: JobField.stop / 4,
+  error: JobField.error / 4,
+  online: JobField.online / 4,
+  kind: JobField.kind / 4,
+  chunks: JobField.chunks / 4,
+  params: JobField.params / 4,
+} as const;
+
 /** Bytes to allocate for a job descriptor. */
 export const JOB_BYTES = 320;
 

@@ -18,13 +18,16 @@ import { compileKernelModule, compileKernelModuleSync, type ElementwiseExports, 
 import { PoolParam } from "./pooling.js";
 import { JobRunner } from "./pool.js";
 import { cacheLines, Scratch } from "./scratch.js";
-import type { WasmMemory, WasmModule } from "./wasm-api.js";
+import { isSharedMemory, type WasmMemory, type WasmModule } from "./wasm-api.js";
 
 /** Options of {@link createWasmKernels} and {@link createWasmKernelsSync}. */
 export interface WasmKernelsOptions {
   /** `auto` (default): relaxed SIMD where the runtime has it, standard SIMD otherwise. */
   simd?: "auto" | SimdFlavour;
-  /** Threads per kernel call (default 1); 2 starts one worker (Node only). */
+  /**
+   * Threads per kernel call (default 1); 2 starts one worker: a Node worker thread, or a Web
+   * Worker in a cross-origin isolated page (elsewhere in a browser the caller runs alone).
+   */
   threads?: 1 | 2;
   /** Storage to run on (default: a new shared memory). Must be `shared: true`. */
   memory?: WasmMemory;
@@ -265,7 +268,7 @@ function arenaOf(options: WasmKernelsOptions, op: string): Arena {
   if (options.memory && options.memory !== arena.memory) {
     throw new Error(`${op}: options.memory and options.arena.memory differ`);
   }
-  if (!(arena.memory.buffer instanceof SharedArrayBuffer)) {
+  if (!isSharedMemory(arena.memory)) {
     throw new Error(`${op}: the memory must be created with shared: true (see createSharedMemory)`);
   }
   return arena;

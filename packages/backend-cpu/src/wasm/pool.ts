@@ -5,55 +5,16 @@
  * event loops (docs/cpu-kernels.md, "Two threads"): a worker spins briefly on `Atomics.load`
  * after each job, so back-to-back kernels find it awake, then sleeps in `Atomics.wait`. The
  * caller always works on its own job too, so a worker that is slow to wake or starved of a core
- * only makes the job take the time one thread needs, never longer.
+ * only makes the job take the time one thread needs, never longer. Workers are Node worker
+ * threads or a browser's Web Workers (threads.ts); a thread that may not block (a browser's
+ * main thread) waits for the workers' last chunks by spinning alone.
  */
-import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobField } from "./job.js";
+import { CLOSED, JOB_BYTES, JOB_PARAM_SLOTS, JobWord } from "./job.js";
 import { KIND_NAMES } from "./module.js";
-import { importNodeBuiltin, nodeBuiltin } from "./node.js";
-import type { WasmMemory, WasmModule } from "./wasm-api.js";
+import { canBlock, type KernelWorker, kernelWorkerSpawner, kernelWorkerSpawnerSync } from "./threads.js";
+import { isSharedMemory, type WasmMemory, type WasmModule } from "./wasm-api.js";
 
-/** Word indices (Int32Array) of the job fields used from JS. */
-const W = {
-  work: JobField.work / 4,
-  done: JobField.done / 4,
-  stop: JobField.stop / 4,
-  error: JobField.error / 4,
-  online: JobField.online / 4,
-  kind: JobField.kind / 4,
-  chunks: JobField.chunks / 4,
-  params: JobField.params / 4,
-} as const;
-
-/**
- * The worker's whole program. Plain CommonJS evaluated with `eval: true`, so it runs the same
- * under vitest (TS sources), from a build, or bundled, with no worker file to locate.
- */
-const WORKER_SOURCE = `"use strict";
-const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, job, spin, thread } = workerData;
-const { run_job } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const w = new Int32Array(memory.buffer, job, ${JOB_BYTES / 4});
-let seen = -1;
-Atomics.add(w, ${W.online}, 1);
-parentPort.postMessage("ready");
-for (;;) {
-  let v = Atomics.load(w, ${W.work});
-  for (let i = 0; v >>> 16 === seen && i < spin; i++) v = Atomics.load(w, ${W.work});
-  if (v >>> 16 === seen) {
-    Atomics.wait(w, ${W.work}, v);
-    continue;
-  }
-  if (Atomics.load(w, ${W.stop}) !== 0) break;
-  seen = v >>> 16;
-  try {
-    if ((run_job(job, thread) & 1) !== 0) Atomics.notify(w, ${W.done});
-  } catch (e) {
-    Atomics.store(w, ${W.error}, 1);
-    Atomics.notify(w, ${W.done});
-    throw e;
-  }
-}
-`;
+const W = JobWord;
 
 /**
  * A threaded job whose caller, done with its own chunks, waited longer than STALL_CHUNKS
@@ -69,18 +30,6 @@ const SOLO_JOBS = 8;
 
 /** How long a caller told to await the worker waits for it to claim a chunk before it gives up. */
 const AWAIT_WORKER_MS = 300_000;
-
-/** The minimal view of a Node `Worker` this module needs (keeps `node:` types out of the API). */
-interface WorkerHandle {
-  terminate(): Promise<number>;
-  unref(): void;
-  once(event: "message" | "error" | "exit", listener: (value: unknown) => void): void;
-  on(event: "error", listener: (error: unknown) => void): void;
-}
-
-interface WorkerThreads {
-  Worker: new (source: string, options: { eval: boolean; workerData: unknown }) => WorkerHandle;
-}
 
 /** Options of {@link JobRunner.startWorkers}. */
 export interface JobRunnerOptions {
@@ -115,7 +64,9 @@ export class JobRunner {
   private disposed = false;
   private failure: unknown;
   /** Every worker started, online or not (all are terminated by dispose). */
-  private readonly started: WorkerHandle[] = [];
+  private readonly started: KernelWorker[] = [];
+  /** Whether the caller may sleep in `Atomics.wait` (not on a browser's main thread). */
+  private readonly callerCanBlock: boolean;
   /** Jobs left to run on the caller alone after a stall. */
   private soloJobsLeft = 0;
   private readonly soloWords: Int32Array;
@@ -144,41 +95,27 @@ export class JobRunner {
     this.soloWords = new Int32Array(memory.buffer, soloJob, JOB_BYTES / 4);
     this.words.fill(0);
     this.soloWords.fill(0);
+    this.callerCanBlock = canBlock(this.words, W.stop);
   }
 
   /**
-   * Starts `options.workers` workers (Node only; none elsewhere) on the compiled module and
-   * shared memory. Each is used from the moment it is ready; the promise settles when all
+   * Starts `options.workers` workers on the compiled module and shared memory: Node worker
+   * threads, or Web Workers in a cross-origin isolated page; none elsewhere, nor on a memory
+   * that is not shared. Each is used from the moment it is ready; the promise settles when all
    * are, and rejects if one failed to start (the runner then goes on without it). Workers
    * are numbered 1.. (the caller is thread 0) for kernels that give each thread scratch.
    */
   async startWorkers(module: WasmModule, memory: WasmMemory, options: JobRunnerOptions): Promise<void> {
-    if (options.workers <= 0) return;
-    // synchronously where Node allows it, so the workers start now, not after the caller
-    // next yields to the event loop (a dynamic import settles only then)
-    const threads = nodeBuiltin<WorkerThreads>("node:worker_threads") ?? (await importNodeBuiltin<WorkerThreads>("node:worker_threads"));
-    if (!threads || this.disposed) return;
+    if (options.workers <= 0 || !isSharedMemory(memory)) return;
+    // synchronously where possible, so the workers start now, not after the caller next
+    // yields to the event loop (a dynamic import settles only then)
+    const spawn = kernelWorkerSpawnerSync() ?? (await kernelWorkerSpawner());
+    if (!spawn || this.disposed) return;
     const ready: Promise<void>[] = [];
     for (let i = 0; i < options.workers; i++) {
-      const worker = new threads.Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory, job: this.job, spin: options.spin, thread: this.started.length + 1 },
-      });
-      // a worker must never keep the process alive
-      worker.unref();
+      const worker = spawn({ module, memory, job: this.job, spin: options.spin, thread: this.started.length + 1 });
       this.started.push(worker);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          worker.once("message", () => resolve());
-          worker.once("error", reject);
-          worker.once("exit", (code) => reject(new Error(`kernel worker exited with code ${String(code)}`)));
-        }).catch((e: unknown) => {
-          void worker.terminate();
-          throw e;
-        }),
-      );
-      // after start-up an error only means fewer threads; the caller finishes every job
-      worker.on("error", () => {});
+      ready.push(worker.ready);
     }
     await Promise.all(ready);
   }
@@ -245,7 +182,7 @@ export class JobRunner {
       if (Atomics.load(w, W.error) !== 0) {
         throw new Error(`JobRunner.run: a kernel worker failed during a job of kind ${kind} (${KIND_NAMES[kind] ?? "unknown"})`);
       }
-      if (spins > 20_000) Atomics.wait(w, W.done, done, 10);
+      if (spins > 20_000 && this.callerCanBlock) Atomics.wait(w, W.done, done, 10);
     }
     const end = performance.now();
     // one chunk's time, as if the threads had shared the job evenly
@@ -273,7 +210,7 @@ export class JobRunner {
           this.failure = `no worker claimed a chunk of a job of kind ${kind} (${KIND_NAMES[kind] ?? "unknown"}) in ${AWAIT_WORKER_MS / 1000} s`;
           throw new Error(`JobRunner.run: awaitWorker: ${this.failure}`);
         }
-        Atomics.wait(w, W.work, v, 1);
+        if (this.callerCanBlock) Atomics.wait(w, W.work, v, 1);
       }
     }
   }

@@ -34,3 +34,11 @@ export interface WasmNamespace {
 
 /** The runtime's `WebAssembly` object, through the local types above. */
 export const wasmApi: WasmNamespace = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
+
+/**
+ * Whether a memory is shared. Tested by tag, not `instanceof SharedArrayBuffer`: a browser page
+ * that is not cross-origin isolated has shared wasm memories but no `SharedArrayBuffer` global.
+ */
+export function isSharedMemory(memory: WasmMemory): boolean {
+  return Object.prototype.toString.call(memory.buffer) === "[object SharedArrayBuffer]";
+}

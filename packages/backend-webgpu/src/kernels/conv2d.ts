@@ -376,11 +376,14 @@ ${fma.join("\n")}
   let tw0_${j} = i32(s_${j} % W + pw);
   let dyb_${j} = (n_${j} * O + g * Og) * OHW;`,
       );
-      const col = (j: number) => {
-        const tw = `(tw0_${j} - i32(kw * dw))`;
-        const ok = `(okh_${j} && ${tw} >= 0 && u32(${tw}) % sw == 0u && u32(${tw}) / sw < OW)`;
-        return guardedLoad(dy.dtype, ndy, `i32(dyb_${j} + o * OHW + oh_${j} * OW + u32(${tw}) / sw)`, ok, acc);
-      };
+      // each column's dy column and whether it exists, named once: SwiftShader took minutes to
+      // compile the kernel with these expressions repeated inside every load
+      const colCheck = Array.from(
+        { length: cn },
+        (_, j) => `        let tw_${j} = tw0_${j} - i32(kw * dw);
+        let ok_${j} = okh_${j} && tw_${j} >= 0 && u32(tw_${j}) % sw == 0u && u32(tw_${j}) / sw < OW;`,
+      );
+      const col = (j: number) => guardedLoad(dy.dtype, ndy, `i32(dyb_${j} + o * OHW + oh_${j} * OW + u32(tw_${j}) / sw)`, `ok_${j}`, acc);
       return `${PROLOGUE}
   let g = zi;
   let COLS = P(${GEMM_PARAMS + NAMES.length}u);
@@ -391,6 +394,7 @@ ${setup.join("\n")}
 ${Array.from({ length: cn }, (_, j) => rowCheck(`th0_${j} - i32(kh * dh)`, `_${j}`)).join("\n")}
       for (var kw = 0u; kw < KW; kw++) {
         let wk = kh * KW + kw;
+${colCheck.join("\n")}
 ${outerProduct(rm, cn, (i) => wLoad(i, "wk"), col)}
       }
     }

@@ -1,16 +1,9 @@
 import { type Tensor, tensor } from "@tessera/tensor";
 import type { Module } from "../module.js";
 import type { Optimizer } from "../optim/optimizer.js";
-import { CheckpointError, type NamedArray, loadSafetensors, saveSafetensors } from "./safetensors.js";
-
-/** What `saveCheckpoint` stores besides the weights: JSON-serialisable values (step, RNG state...). */
-export type CheckpointMetadata = Record<string, unknown>;
-
-async function toArrays(tensors: Map<string, Tensor>): Promise<Map<string, NamedArray>> {
-  const out = new Map<string, NamedArray>();
-  for (const [name, t] of tensors) out.set(name, { dtype: t.dtype, shape: [...t.shape], data: await t.data() });
-  return out;
-}
+import { type CheckpointMetadata, checkpointHeader, type LoadedCheckpoint, loadArraysInto, parseCheckpointHeader, toNamedArrays } from "./checkpoint-bytes.js";
+import { CheckpointError, type NamedArray } from "./safetensors.js";
+import { loadSafetensors, saveSafetensors } from "./safetensors-file.js";
 
 function sidecar(path: string): string {
   return path.replace(/\.safetensors$/, "") + ".optim.safetensors";
@@ -24,26 +17,14 @@ function sidecar(path: string): string {
  * `<name>.optim.safetensors`. Every file is written atomically.
  */
 export async function saveCheckpoint(path: string, model: Module, options: { optimizer?: Optimizer; metadata?: CheckpointMetadata } = {}): Promise<void> {
-  // "pt" keeps Hugging Face loaders happy; our own marker is a separate key.
-  const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  const meta: Record<string, string> = { format: "pt", tessera: JSON.stringify({ version: 1, id }) };
-  // Recorded so a file says what model it holds without its reader knowing the training code.
-  const architecture = model.architecture();
-  if (architecture) meta.architecture = JSON.stringify(architecture);
-  for (const [k, v] of Object.entries(options.metadata ?? {})) meta[k] = JSON.stringify(v);
+  const meta = checkpointHeader(model, options.metadata);
   if (options.optimizer) {
     const state = options.optimizer.stateDict();
     meta.optimizer = JSON.stringify({ type: options.optimizer.constructor.name, scalars: state.scalars, tensors: state.tensors.size });
     // The sidecar carries the same id, so a crash between the two writes is caught on load.
-    if (state.tensors.size > 0) await saveSafetensors(sidecar(path), await toArrays(state.tensors), { tessera: meta.tessera! });
+    if (state.tensors.size > 0) await saveSafetensors(sidecar(path), await toNamedArrays(state.tensors), { tessera: meta.tessera! });
   }
-  await saveSafetensors(path, await toArrays(model.stateDict()), meta);
-}
-
-/** What `loadCheckpoint` read back. */
-export interface LoadedCheckpoint {
-  /** The checkpoint's metadata: what was saved with it (epoch, iteration, settings...) and the architecture. */
-  metadata: CheckpointMetadata;
+  await saveSafetensors(path, await toNamedArrays(model.stateDict()), meta);
 }
 
 /**
@@ -53,14 +34,7 @@ export interface LoadedCheckpoint {
  */
 export async function loadCheckpoint(path: string, model: Module, options: { optimizer?: Optimizer; strict?: boolean } = {}): Promise<LoadedCheckpoint> {
   const { tensors, metadata } = await loadSafetensors(path);
-  const out: CheckpointMetadata = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    try {
-      out[k] = JSON.parse(v);
-    } catch {
-      out[k] = v;
-    }
-  }
+  const out = parseCheckpointHeader(metadata);
   let optArrays: Map<string, NamedArray> | undefined;
   let optScalars: Record<string, number> = {};
   if (options.optimizer) {
@@ -81,13 +55,7 @@ export async function loadCheckpoint(path: string, model: Module, options: { opt
       optArrays = side.tensors;
     }
   }
-  const state = new Map<string, Tensor>();
-  for (const [name, a] of tensors) state.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));
-  try {
-    model.loadStateDict(state, { strict: options.strict ?? true });
-  } finally {
-    for (const t of state.values()) t.dispose();
-  }
+  loadArraysInto(model, tensors, options.strict ?? true);
   if (options.optimizer && optArrays) {
     const optTensors = new Map<string, Tensor>();
     for (const [name, a] of optArrays) optTensors.set(name, tensor(a.data, { dtype: a.dtype, shape: a.shape }));

@@ -1,6 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic-write.js";
-
 // The safetensors format (https://huggingface.co/docs/safetensors):
 //   8 bytes   little-endian u64 N, the header length
 //   N bytes   UTF-8 JSON header: { name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str} }
@@ -82,9 +79,14 @@ function describe(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v) : typeof v;
 }
 
+const UTF8 = new TextEncoder();
+
 /** Compares names by their UTF-8 bytes, the order the reference implementation sorts in. */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  const x = UTF8.encode(a);
+  const y = UTF8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 function fmtShape(shape: readonly number[]): string {
@@ -122,7 +124,12 @@ function validateMetadata(source: string, metadata: unknown): Record<string, str
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-function encodeImpl(source: string, tensors: Map<string, NamedArray> | Record<string, NamedArray>, metadata: Record<string, string> | undefined): Uint8Array {
+/** `encodeSafetensors`, naming `source` (a file path) in its errors. */
+export function encodeSafetensorsAs(
+  source: string,
+  tensors: Map<string, NamedArray> | Record<string, NamedArray>,
+  metadata: Record<string, string> | undefined,
+): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   entries.sort(([a], [b]) => compareUtf8(a, b));
 
@@ -188,7 +195,7 @@ function encodeImpl(source: string, tensors: Map<string, NamedArray> | Record<st
 
 /** Serializes named arrays and string metadata to safetensors bytes (tensors sorted by name, header space-padded to 8 bytes). */
 export function encodeSafetensors(tensors: Map<string, NamedArray> | Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
-  return encodeImpl(MEMORY, tensors, metadata);
+  return encodeSafetensorsAs(MEMORY, tensors, metadata);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,33 +391,4 @@ export function decodeSafetensors(bytes: Uint8Array, source: string = MEMORY): S
   const tensors = new Map<string, NamedArray>();
   for (const e of entries) tensors.set(e.name, convert(source, e, bytes, dataStart + e.begin));
   return { tensors, metadata };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Files
-// ---------------------------------------------------------------------------------------------
-
-/** Writes a safetensors file atomically: the target holds either its old contents or the complete new checkpoint. */
-export async function saveSafetensors(
-  path: string,
-  tensors: Map<string, NamedArray> | Record<string, NamedArray>,
-  metadata?: Record<string, string>,
-): Promise<void> {
-  const bytes = encodeImpl(path, tensors, metadata);
-  try {
-    await writeFileAtomic(path, bytes);
-  } catch (err) {
-    throw new CheckpointError(path, `cannot write file: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** Reads and validates a safetensors file; errors are {@link CheckpointError}s naming the path. */
-export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new CheckpointError(path, `cannot read file: ${(err as Error).message}`, { cause: err });
-  }
-  return decodeSafetensors(bytes, path);
 }

@@ -6,10 +6,9 @@ import { dispose, keep, tidy } from "../memory/scope.js";
 import { memory } from "../memory/report.js";
 import { RandomState } from "../random/random-state.js";
 import * as T from "../ops/index.js";
-import { type OpCase, conformanceCases } from "./cases.js";
-import { drawValues, makeInput } from "./inputs.js";
+import { conformanceCases } from "./cases.js";
+import { checkForwardCase, conformanceSeed, gapOf } from "./checks.js";
 import { registerProperties } from "./properties.js";
-import { type RefArray, assertClose } from "./reference.js";
 
 /** What a backend's conformance test file passes to `describeConformance`. */
 export interface ConformanceOptions {
@@ -23,23 +22,6 @@ export interface ConformanceOptions {
   seed?: number;
   /** Random inputs each property test tries (default 200, or TESSERA_PROPERTY_RUNS). */
   propertyRuns?: number;
-}
-
-/** The seed every suite draws its inputs from; set TESSERA_CONFORMANCE_SEED to explore others. */
-export function conformanceSeed(explicit?: number): number {
-  const env = typeof process !== "undefined" ? process.env.TESSERA_CONFORMANCE_SEED : undefined;
-  return explicit ?? (env ? Number(env) : 1234);
-}
-
-/** A case's gap reason, if the backend lists it (by case name or by op). */
-export function gapOf(c: OpCase, gaps: Readonly<Record<string, string>> | undefined): string | undefined {
-  return gaps?.[c.name] ?? gaps?.[c.op];
-}
-
-/** Draws the inputs of case `index` (deterministic per seed and case). */
-export function caseInputs(c: OpCase, index: number, seed: number): RefArray[] {
-  const rng = new RandomState((seed * 7919 + index * 104729) >>> 0);
-  return c.inputs.map((spec) => drawValues(spec, rng));
 }
 
 /**
@@ -82,20 +64,7 @@ export function describeConformance(options: ConformanceOptions): void {
           it.skip(`${c.name} [gap: ${gap}]`, () => {});
           return;
         }
-        it(c.name, async () => {
-          const before = memory(backend).tensors;
-          const refs = caseInputs(c, index, seed);
-          const inputs = refs.map((r, i) => makeInput(r, c.inputs[i]!));
-          const out = c.run(...inputs);
-          const expected = c.ref(...refs);
-          expect(out.shape).toEqual(expected.shape);
-          expect(out.dtype).toBe(c.dtype);
-          const actual = await out.data();
-          assertClose(actual, expected, c.tol ?? { atol: 1e-6, rtol: 2e-6 }, `${c.name} on ${options.name}`);
-          out.dispose();
-          for (const t of inputs) t.dispose();
-          expect(memory(backend).tensors).toBe(before);
-        });
+        it(c.name, () => checkForwardCase(backend, c, index, seed, options.name));
       });
     });
 

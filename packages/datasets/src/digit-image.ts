@@ -1,4 +1,15 @@
-import type { Rgba } from "./raster.js";
+/**
+ * Pictures of digits made into MNIST inputs the way MNIST's were made (grey, white ink on black,
+ * the longer side 20 pixels, centred by mass in 28x28): for a digit drawn on a canvas or read
+ * from an image file. No Node built-ins.
+ */
+
+/** An 8-bit RGBA image, row-major (a canvas's `ImageData` fits). */
+export interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
+}
 
 /** A single-channel image with values in [0, 1]. */
 export interface GreyImage {

@@ -1,5 +1,5 @@
 /**
- * The early stopping rule of the DeepLearningTutorials (`convolutional_mlp.py`, `evaluate_lenet5`):
+ * Early stopping by patience, the rule of the DeepLearningTutorials (`convolutional_mlp.py`, `evaluate_lenet5`):
  *
  *     validation_frequency = min(n_train_batches, patience // 2)
  *     iter = (epoch - 1) * n_train_batches + minibatch_index          # 0-based
@@ -44,6 +44,11 @@ export interface ValidationOutcome {
   patienceUpdated: boolean;
 }
 
+/**
+ * The tutorial's early stopping: validate every `validationFrequency` iterations, remember the
+ * best validation error (and the test error measured then), extend the patience after a
+ * significant improvement, and stop once the iteration reaches the patience.
+ */
 export class EarlyStopping {
   readonly options: EarlyStoppingOptions;
   /** Validate every this many iterations: min(n_train_batches, patience // 2), at least 1. */
@@ -89,15 +94,19 @@ export class EarlyStopping {
     return this.state.patience <= iter;
   }
 
+  /** Current patience, in iterations. */
   get patience(): number {
     return this.state.patience;
   }
+  /** Best validation error so far (a fraction), null before the first validation. */
   get bestValidationError(): number | null {
     return this.state.bestValidationError;
   }
+  /** Iteration of the best validation; -1 before any. */
   get bestIter(): number {
     return this.state.bestIter;
   }
+  /** Test error (a fraction) measured at the best validation, null before any. */
   get testError(): number | null {
     return this.state.testError;
   }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { centreOfMass, inkBounds, resize, toMnistDigit } from "../src/images/mnist-style.js";
-import type { Rgba } from "../src/images/raster.js";
+import { centreOfMass, inkBounds, type Rgba, resize, toMnistDigit } from "../src/digit-image.js";
 
 /** A w x h picture: `ink(x, y)` pixels in `fg`, the rest in `bg`. */
 function picture(w: number, h: number, ink: (x: number, y: number) => boolean, fg: number[], bg: number[], alpha = 255): Rgba {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EarlyStopping, type EarlyStoppingOptions } from "../src/train/early-stopping.js";
+import { EarlyStopping, type EarlyStoppingOptions } from "../src/training/early-stopping.js";
 
 const TUTORIAL: EarlyStoppingOptions = { nTrainBatches: 100, patience: 10_000, patienceIncrease: 2, improvementThreshold: 0.995 };
 

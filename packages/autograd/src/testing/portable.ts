@@ -1,0 +1,5 @@
+/**
+ * @tessera/autograd/testing/portable: the gradient check of one conformance case, with no test
+ * runner, so a browser page (or any harness) runs it exactly as the vitest suites do.
+ */
+export { checkGradientCase, differentiableInputs, GRADIENT_TOL } from "./checks.js";
