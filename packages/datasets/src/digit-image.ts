@@ -6,15 +6,21 @@
 
 /** An 8-bit RGBA image, row-major (a canvas's `ImageData` fits). */
 export interface Rgba {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** Four bytes per pixel (red, green, blue, alpha), row by row. */
   data: Uint8Array | Uint8ClampedArray;
 }
 
 /** A single-channel image with values in [0, 1]. */
 export interface GreyImage {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** One value in [0, 1] per pixel, row by row. */
   data: Float32Array;
 }
 

@@ -93,9 +93,13 @@ export async function fetchIdx(url: string, options: FetchIdxOptions = {}): Prom
 
 /** Where the four files of an MNIST-format set are (URLs, relative ones resolved by `fetch`). */
 export interface MnistUrls {
+  /** URL of the training images (`train-images-idx3-ubyte`, plain or gzip). */
   readonly trainImages: string;
+  /** URL of the training labels (`train-labels-idx1-ubyte`, plain or gzip). */
   readonly trainLabels: string;
+  /** URL of the test images (`t10k-images-idx3-ubyte`, plain or gzip). */
   readonly testImages: string;
+  /** URL of the test labels (`t10k-labels-idx1-ubyte`, plain or gzip). */
   readonly testLabels: string;
 }
 
@@ -109,9 +113,13 @@ export interface MnistFromOptions {
 
 /** The four files of an MNIST-format set as bytes (plain or gzip-compressed IDX). */
 export interface MnistBytes {
+  /** The training images' IDX file. */
   readonly trainImages: Uint8Array;
+  /** The training labels' IDX file. */
   readonly trainLabels: Uint8Array;
+  /** The test images' IDX file. */
   readonly testImages: Uint8Array;
+  /** The test labels' IDX file. */
   readonly testLabels: Uint8Array;
 }
 

@@ -16,8 +16,11 @@ export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32
 
 /** A decoded IDX file: element type, dimension sizes and the elements in row-major order. */
 export interface IdxArray<D extends IdxData = IdxData> {
+  /** Element type, from the header's type code. */
   readonly dtype: IdxDType;
+  /** Dimension sizes, outermost first (for MNIST images `[count, rows, columns]`). */
   readonly shape: readonly number[];
+  /** The elements, row-major, in the typed array of `dtype`. */
   readonly data: D;
 }
 
@@ -31,7 +34,9 @@ export interface IdxExpectation {
 
 /** The parsed header of an IDX file. */
 export interface IdxHeader {
+  /** Element type, from the header's type code. */
   readonly dtype: IdxDType;
+  /** Dimension sizes, outermost first (for MNIST images `[count, rows, columns]`). */
   readonly shape: readonly number[];
   /** The 32-bit magic number, for example `0x00000803` for MNIST images. */
   readonly magic: number;

@@ -14,10 +14,15 @@ export interface LeNet5Shape {
 
 /** One image's feature maps after each stage of LeNet-5, as [channels, height, width]. */
 export interface LeNet5Geometry {
+  /** The image the network takes. */
   input: [number, number, number];
+  /** After the first convolution (no padding, stride 1). */
   conv1: [number, number, number];
+  /** After the first max pooling. */
   pool1: [number, number, number];
+  /** After the second convolution. */
   conv2: [number, number, number];
+  /** After the second max pooling: what the hidden layer sees, flattened. */
   pool2: [number, number, number];
   /** Inputs of the hidden layer: pool2's values flattened. */
   flat: number;

@@ -50,6 +50,7 @@ export interface ValidationOutcome {
  * significant improvement, and stop once the iteration reaches the patience.
  */
 export class EarlyStopping {
+  /** The rule's settings, as given. */
   readonly options: EarlyStoppingOptions;
   /** Validate every this many iterations: min(n_train_batches, patience // 2), at least 1. */
   readonly validationFrequency: number;
