@@ -69,7 +69,8 @@ describe("the examples of the READMEs and docs/", () => {
       const { code, loops } = instrumentLoops(asRun(block));
       mkdirSync(GENERATED, { recursive: true });
       const file = join(GENERATED, `${slug(block)}.ts`);
-      writeFileSync(file, `// ${block.doc}, block ${block.index} (line ${block.line}), as run by examples.test.ts\n${code}\n`);
+      const prelude = setting.prelude ? `// what the page gives the example (tests/docs/test/settings.ts)\n${setting.prelude}\n// the example\n` : "";
+      writeFileSync(file, `// ${block.doc}, block ${block.index} (line ${block.line}), as run by examples.test.ts\n${prelude}${code}\n`);
       const cwd = join(work, slug(block));
       mkdirSync(cwd, { recursive: true });
       for (const [to, from] of Object.entries(setting.files ?? {})) {
@@ -82,11 +83,13 @@ describe("the examples of the READMEs and docs/", () => {
         samples.set(id, [...(samples.get(id) ?? []), { tensors: m.tensors, bytes: m.bytes }]);
       };
       const home = process.cwd();
+      const pageFetch = globalThis.fetch;
       process.chdir(cwd);
       try {
         await import(/* @vite-ignore */ file);
       } finally {
         process.chdir(home);
+        globalThis.fetch = pageFetch;
         await T.setBackend("cpu"); // an example may switch backends; the next starts on the default
       }
       expectFlat(block, loops, samples);

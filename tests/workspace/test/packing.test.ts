@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFromRepo, linkRepoModules, root, scratchDir, sh, transcript } from "./scratch.js";
+import { copyFromRepo, linkPackageModules, linkRepoModules, root, scratchDir, sh, transcript } from "./scratch.js";
 
 // `pnpm pack` on a fresh clone: a scratch workspace with @tessera/tensor (no dist/) and a
 // private example, the repository's prepack script, and the repository's tools.
@@ -23,6 +23,7 @@ describe("pnpm pack", () => {
       "examples/mnist/package.json",
     ]);
     linkRepoModules(scratch.dir);
+    linkPackageModules(scratch.dir, ["packages/tensor"]);
     expect(existsSync(join(tensor(), "dist"))).toBe(false);
   });
   afterAll(() => scratch.remove());

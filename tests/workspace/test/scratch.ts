@@ -30,6 +30,11 @@ export function linkRepoModules(dir: string): void {
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
 }
 
+/** Makes each copied package's `node_modules` the repository's own (its own dependencies, e.g. devDependencies). */
+export function linkPackageModules(dir: string, packages: readonly string[]): void {
+  for (const p of packages) symlinkSync(join(root, p, "node_modules"), join(dir, p, "node_modules"), "dir");
+}
+
 /** The environment of a developer's shell: not CI (pnpm would refuse to update a lockfile there). */
 export function developerEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
