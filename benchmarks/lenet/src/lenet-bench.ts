@@ -2,9 +2,13 @@
  * LeNet-5 throughput with the protocol of shared/peers (the TensorFlow.js and PyTorch scripts):
  * real MNIST in order, plain SGD lr 0.1; (a) training at batch 20, (b) training at batch 500,
  * (c) inference (forward + argmax + read-back) at batch 500. Each timed block ends with a read
- * from the device. Prints min / median / max images/s over reps, and the machine.
+ * from the device. Prints min / median / max images/s over reps, and the machine. On WebGPU it
+ * also prints the adapter and one `HOST {...}` line: the host work per training step at batch 20
+ * and 500 (see host-cost.ts). Dawn's flags come from TESSERA_WEBGPU_DAWN_FLAGS (for example
+ * `backend=null`, which runs no shaders: only the host's work is left to measure).
  *
  *   node dist/lenet-bench.js [--backend cpu|webgpu|all] [--reps 3] [--seconds 4]
+ *     [--host-steps 20] [--host-warmup 30]   (3 and 2 on a software adapter)
  */
 import "@tessera/autograd";
 import "@tessera/backend-cpu";
@@ -13,6 +17,7 @@ import { batches, loadMnist } from "@tessera/datasets";
 import { LeNet5 } from "@tessera/nn";
 import * as T from "@tessera/tensor";
 import os from "node:os";
+import { type HostCost, activeWebGPU, measureHostCost } from "./host-cost.js";
 import { lenetTraining } from "./workload.js";
 
 interface Stats {
@@ -30,6 +35,11 @@ function arg(name: string, fallback: string): string {
 
 const reps = Number(arg("reps", "3"));
 const seconds = Number(arg("seconds", "4"));
+/** HOST's steps per rep and warm-up steps; a software adapter (lavapipe) takes seconds a step, so fewer there. */
+const hostOptions = (software: boolean) => ({
+  steps: Number(arg("host-steps", software ? "3" : "20")),
+  warmup: Number(arg("host-warmup", software ? "2" : "30")),
+});
 
 function stats(rates: number[], itersPerRep: number): Stats {
   const s = [...rates].sort((a, b) => a - b);
@@ -69,6 +79,20 @@ async function benchBackend(name: string): Promise<Record<string, unknown>> {
   await T.setBackend(name);
   const { train, test } = await loadMnist();
   const result: Record<string, unknown> = { backend: name };
+  const gpu = activeWebGPU();
+  if (gpu) {
+    const a = gpu.adapter;
+    result.adapter = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(" / ") + (a.isFallbackAdapter ? " (fallback adapter)" : "");
+    const host: Record<string, HostCost> = {};
+    const cpuMs: Record<string, number> = {};
+    for (const batch of [20, 500]) {
+      const { cpu_ms, ...cost } = await measureHostCost(gpu, train, { batch, reps, ...hostOptions(a.isFallbackAdapter) });
+      host[`b${batch}`] = cost;
+      cpuMs[`b${batch}`] = cpu_ms;
+    }
+    result.host = host;
+    result.host_cpu_ms = cpuMs;
+  }
   for (const batch of [20, 500]) {
     const training = lenetTraining(train, batch, 20);
     result[`train_b${batch}`] = await measure(batch, training.step, 1);
@@ -101,6 +125,8 @@ for (const name of names) {
   try {
     const r = await benchBackend(name);
     console.log(`${name.padEnd(8)} | ${fmt(r.train_b20)} | ${fmt(r.train_b500)} | ${fmt(r.infer_b500)}`);
+    if (r.adapter) console.log(`adapter: ${String(r.adapter)}`);
+    if (r.host) console.log(`HOST ${JSON.stringify(r.host)}`);
     console.log(`RESULT ${JSON.stringify(r)}`);
   } catch (e) {
     console.log(`${name.padEnd(8)} | failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -6,6 +6,7 @@ import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./
 import { BufferPool } from "./buffer-pool.js";
 import type { Backend, BackendBuffer, BackendMemory, BinaryOp, DType, HeavyKernels, ReduceOp, StridedView, TypedArray, UnaryOp } from "./contract.js";
 import { type AcquiredDevice, type AdapterSummary, type DeviceOptions, acquireDevice } from "./device.js";
+import { HostCounters } from "./counters.js";
 import { CommandRecorder, type StorageBinding } from "./encoder.js";
 import { FailureState, WebGPUBackendError, WebGPUDeviceLostError, WebGPUExecutionError, WebGPULimitError, WebGPUOutOfMemoryError } from "./errors.js";
 import { BufferUsage, MapMode } from "./gpu-constants.js";
@@ -35,10 +36,20 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   idleWait?: boolean;
 }
 
-/** Counters for diagnostics and tests. */
+/** Counters for diagnostics and tests; the host-work totals run from the backend's creation. */
 export interface WebGPUStats {
   /** Command buffers submitted so far. */
   submits: number;
+  /** Compute dispatches recorded so far. */
+  dispatches: number;
+  /** Bind groups created so far (cache misses). */
+  bindGroupsCreated: number;
+  /** Host-to-GPU buffer writes so far (the parameter block's upload at each submit included). */
+  writes: number;
+  /** Staging buffers created so far, for uploads and readbacks. */
+  stagingBuffers: number;
+  /** Times the host waited for the GPU so far (reads, syncs). */
+  waits: number;
   /** Compute pipelines compiled so far. */
   pipelines: number;
   /** Dispatches recorded but not yet submitted. */
@@ -89,6 +100,7 @@ export class WebGPUBackend implements Backend {
   private readonly recorder: CommandRecorder;
   private readonly ring: ParamsRing;
   private readonly ctx: KernelContext;
+  private readonly counters = new HostCounters();
   private readonly live = new Set<WebGPUBuffer>();
   /** Deferred gradient kernels, in call order (see `Deferred`). */
   private deferred: Deferred[] = [];
@@ -128,14 +140,24 @@ export class WebGPUBackend implements Backend {
     }
     const limits = device.limits;
     this.pool = new BufferPool((bytes) => this.createBuffer(bytes, STORAGE_USAGE, "tensor"), limits.maxBufferSize);
-    this.readPool = new BufferPool((bytes) => this.createBuffer(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, "readback staging"), limits.maxBufferSize);
+    this.readPool = new BufferPool((bytes) => {
+      this.counters.stagingBuffers++;
+      return this.createBuffer(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, "readback staging");
+    }, limits.maxBufferSize);
     this.pipelines = new PipelineCache(device, (e) => this.failures.record(e));
     this.ring = new ParamsRing(device, 256 * 1024, Math.max(16, limits.minUniformBufferOffsetAlignment));
-    this.recorder = new CommandRecorder(device, this.failures, this.ring, options.maxDispatchesPerBatch ?? 128, () => {
-      // Trimming waits for a submit: destroying a buffer an unsubmitted command uses would void it.
-      this.pool.trim(this.maxPooledBytes);
-      this.readPool.trim(READ_POOL_BYTES);
-    });
+    this.recorder = new CommandRecorder(
+      device,
+      this.failures,
+      this.ring,
+      options.maxDispatchesPerBatch ?? 128,
+      () => {
+        // Trimming waits for a submit: destroying a buffer an unsubmitted command uses would void it.
+        this.pool.trim(this.maxPooledBytes);
+        this.readPool.trim(READ_POOL_BYTES);
+      },
+      this.counters,
+    );
     this.ctx = {
       pipelines: this.pipelines,
       recorder: this.recorder,
@@ -267,6 +289,7 @@ export class WebGPUBackend implements Backend {
 
   /** Awaits GPU work, failing early on a recorded failure, sleeping rather than spinning in Node. */
   private wait<T>(p: Promise<T>): Promise<T> {
+    this.counters.waits++;
     const raced = this.failures.race(p);
     return this.idle ? idleWait(raced) : raced;
   }
@@ -322,10 +345,13 @@ export class WebGPUBackend implements Backend {
     if (!this.recorder.pending.has(b.gpu)) {
       // Nothing unsubmitted touches the buffer, so writing ahead of the batch cannot be observed.
       this.device.queue.writeBuffer(b.gpu, 0, words.buffer, words.byteOffset, bytes);
+      this.counters.writes++;
       return;
     }
     // Recorded work still reads the old contents: stage the data and copy it in order.
     const staging = this.device.createBuffer({ label: "tessera upload", size: bytes, usage: BufferUsage.COPY_SRC, mappedAtCreation: true });
+    this.counters.stagingBuffers++;
+    this.counters.writes++;
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, bytes));
     staging.unmap();
     this.recorder.copy(staging, 0, b.gpu, 0, bytes);
@@ -430,10 +456,16 @@ export class WebGPUBackend implements Backend {
     };
   }
 
-  /** Diagnostics: submits, compiled pipelines, dispatches waiting for the next submit. */
+  /** Diagnostics: host work so far (dispatches, bind groups, writes, staging buffers, submits, waits), pipelines, pending work. */
   stats(): WebGPUStats {
+    const c = this.counters;
     return {
-      submits: this.recorder.submitCount,
+      submits: c.submits,
+      dispatches: c.dispatches,
+      bindGroupsCreated: c.bindGroupsCreated,
+      writes: c.writes,
+      stagingBuffers: c.stagingBuffers,
+      waits: c.waits,
       pipelines: this.pipelines.size,
       pendingDispatches: this.recorder.pendingDispatches,
       elidedKernels: this.elided,

@@ -4,6 +4,7 @@
  * `sync` is called, or every `maxDispatches` dispatches so the GPU starts while JS keeps recording.
  * Submitting per op would cost a queue round trip per op, which dominates small training steps.
  */
+import type { HostCounters } from "./counters.js";
 import { type FailureState, WebGPUExecutionError, WebGPUOutOfMemoryError } from "./errors.js";
 import { ParamsRing } from "./params-ring.js";
 import type { CachedPipeline } from "./pipelines.js";
@@ -25,7 +26,6 @@ export class CommandRecorder {
   private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
   private afterSubmit: Array<() => void> = [];
-  private submits = 0;
   private readonly groups = new Map<string, GPUBindGroup>();
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 1;
@@ -36,12 +36,8 @@ export class CommandRecorder {
     private readonly ring: ParamsRing,
     private readonly maxDispatches: number,
     private readonly onSubmitted: () => void,
+    private readonly counters: HostCounters,
   ) {}
-
-  /** Number of batches submitted so far (for tests and diagnostics). */
-  get submitCount(): number {
-    return this.submits;
-  }
 
   /** Dispatches recorded in the current batch. */
   get pendingDispatches(): number {
@@ -70,6 +66,7 @@ export class CommandRecorder {
     this.pass.setPipeline(p.pipeline);
     this.pass.setBindGroup(0, group, [offset]);
     this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.counters.dispatches++;
     if (++this.dispatches >= this.maxDispatches) this.flush();
   }
 
@@ -90,6 +87,7 @@ export class CommandRecorder {
         entries.push({ binding: i + 1, resource: { buffer: s.buffer, offset: 0, size: s.size } });
       });
       group = this.device.createBindGroup({ layout: p.layout, entries });
+      this.counters.bindGroupsCreated++;
       this.groups.set(key, group);
     }
     return group;
@@ -134,7 +132,7 @@ export class CommandRecorder {
       this.pass = null;
     }
     const device = this.device;
-    this.ring.upload(device.queue);
+    if (this.ring.upload(device.queue)) this.counters.writes++;
     device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
     device.queue.submit([encoder.finish()]);
@@ -142,7 +140,7 @@ export class CommandRecorder {
     const oom = device.popErrorScope();
     this.encoder = null;
     this.dispatches = 0;
-    this.submits++;
+    this.counters.submits++;
     this.pending.clear();
     const after = this.afterSubmit;
     this.afterSubmit = [];
