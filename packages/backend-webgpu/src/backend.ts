@@ -13,7 +13,7 @@ import { BufferUsage, MapMode } from "./gpu-constants.js";
 import { binary, where } from "./kernels/binary.js";
 import type { KernelContext } from "./kernels/context.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./kernels/conv2d.js";
-import { copy, fill } from "./kernels/copy.js";
+import { copy, fill, isBroadcastScalar, wordOf } from "./kernels/copy.js";
 import { gather } from "./kernels/gather.js";
 import { matmul } from "./kernels/matmul.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./kernels/pool2d.js";
@@ -31,7 +31,8 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   maxPooledBytes?: number;
   /**
    * In Node, wait for the GPU by sleeping in 1 ms slices instead of letting Dawn's bindings poll in
-   * a busy loop, which takes a CPU core from software adapters (default true; see wait.ts).
+   * a busy loop, which takes a CPU core from software adapters (see wait.ts). Default: true on
+   * software adapters (lavapipe, SwiftShader) and on devices passed in, false on GPUs.
    */
   idleWait?: boolean;
 }
@@ -110,7 +111,8 @@ export class WebGPUBackend implements Backend {
   private liveBytes = 0;
   private disposed = false;
   private readonly maxPooledBytes: number;
-  private readonly idle: boolean;
+  /** Whether waits for the GPU sleep in 1 ms slices (the `idleWait` option and its default). */
+  readonly idleWait: boolean;
 
   /** Use `createWebGPUBackend`, which acquires the device first. */
   constructor(acquired: AcquiredDevice, options: WebGPUBackendOptions = {}) {
@@ -119,7 +121,10 @@ export class WebGPUBackend implements Backend {
     const device = acquired.device;
     this.device = device;
     this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;
-    this.idle = (options.idleWait ?? true) && canIdleWait();
+    // Sleeping helps only where the "GPU" is the CPU itself; elsewhere it would add up to a
+    // millisecond to every wait. A device passed in has an unknown adapter: keep sleeping.
+    const software = !acquired.owned || acquired.adapter.isFallbackAdapter || acquired.adapter.architecture === "software";
+    this.idleWait = (options.idleWait ?? software) && canIdleWait();
     device.lost.then(
       (info) => this.failures.record(this.disposed ? disposedError() : new WebGPUDeviceLostError(info.reason, info.message)),
       () => {},
@@ -257,15 +262,32 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * Before an op reads `reads` and writes `writes`: records every deferred kernel whose output it
-   * touches, or whose operands it overwrites, so that work stays in program order.
+   * Before an op reads `reads` and writes `writes`: uploads the host-side scalars it reads (see
+   * `WebGPUBuffer.hostWord`), forgets those it overwrites, and records every deferred kernel whose
+   * output it touches, or whose operands it overwrites, so that work stays in program order.
    */
   private settle(reads: readonly BackendBuffer[], writes: readonly BackendBuffer[]): void {
+    for (const b of reads) if (b instanceof WebGPUBuffer && b.hostWord !== undefined) this.uploadHostWord(b);
+    for (const b of writes) if (b instanceof WebGPUBuffer) b.hostWord = undefined;
     if (this.deferred.length === 0) return;
     const touched = (d: Deferred) =>
       reads.some((b) => b instanceof WebGPUBuffer && b.gpu === d.out) ||
       writes.some((b) => b instanceof WebGPUBuffer && (b.gpu === d.out || d.reads.has(b.gpu)));
     for (const d of this.deferred.filter(touched)) this.resolve(d, true);
+  }
+
+  /** The buffers of `views` an elementwise kernel binds: a host-side broadcast scalar becomes a kernel parameter instead. */
+  private bound(...views: StridedView[]): BackendBuffer[] {
+    const out: BackendBuffer[] = [];
+    for (const v of views) if (!(v.buffer instanceof WebGPUBuffer && v.buffer.hostWord !== undefined && isBroadcastScalar(v))) out.push(v.buffer);
+    return out;
+  }
+
+  /** Writes a host-side scalar to its GPU buffer, for a reader that binds the buffer. */
+  private uploadHostWord(b: WebGPUBuffer): void {
+    const word = b.hostWord!;
+    b.hostWord = undefined;
+    this.writeWords(b, Uint32Array.of(word));
   }
 
   /** Records every deferred kernel (before submitting, so explicit syncs and flushes run them). */
@@ -291,7 +313,7 @@ export class WebGPUBackend implements Backend {
   private wait<T>(p: Promise<T>): Promise<T> {
     this.counters.waits++;
     const raced = this.failures.race(p);
-    return this.idle ? idleWait(raced) : raced;
+    return this.idleWait ? idleWait(raced) : raced;
   }
 
   /** Throws the first recorded GPU failure (lost device, out of memory) or a disposed-backend error. */
@@ -326,9 +348,13 @@ export class WebGPUBackend implements Backend {
     this.liveBytes -= buffer.gpu.size;
     const unused = this.deferred.find((d) => d.out === buffer.gpu);
     if (unused) this.resolve(unused, false);
-    // A deferred kernel still reading the buffer keeps it out of the pool until it is resolved.
-    if (this.deferred.some((d) => d.reads.has(buffer.gpu))) this.held.add(buffer.gpu);
-    else this.pool.release(buffer.gpu);
+    this.releaseGpu(buffer.gpu);
+  }
+
+  /** Returns a GPU buffer to the pool; a deferred kernel still reading it keeps it out until it is resolved. */
+  private releaseGpu(gpu: GPUBuffer): void {
+    if (this.deferred.some((d) => d.reads.has(gpu))) this.held.add(gpu);
+    else this.pool.release(gpu);
   }
 
   /** Replaces the contents of `buffer`; ordered after every op recorded before it. */
@@ -341,21 +367,29 @@ export class WebGPUBackend implements Backend {
     if (b.size === 0) return;
     this.settle([], [b]);
     const words = toWords(b.dtype, data);
-    const bytes = words.byteLength;
-    if (!this.recorder.pending.has(b.gpu)) {
-      // Nothing unsubmitted touches the buffer, so writing ahead of the batch cannot be observed.
-      this.device.queue.writeBuffer(b.gpu, 0, words.buffer, words.byteOffset, bytes);
-      this.counters.writes++;
-      return;
+    // A scalar stays on the host until a kernel binds it; most take it as a parameter instead.
+    if (b.size === 1) b.hostWord = new Uint32Array(words.buffer, words.byteOffset, 1)[0]!;
+    else this.writeWords(b, words);
+  }
+
+  /**
+   * Uploads `words` into `b`. Recorded, unsubmitted work may still read the old contents (a pooled
+   * buffer freed earlier in the batch): then `b` moves to an idle pooled buffer of its size class
+   * first (nothing but the old contents' readers can refer to the old one), so the upload never
+   * needs a staging buffer or a copy inside the batch.
+   */
+  private writeWords(b: WebGPUBuffer, words: Float32Array | Int32Array | Uint32Array): void {
+    const pending = this.recorder.pending;
+    if (pending.has(b.gpu)) {
+      const old = b.gpu;
+      // A deferred kernel still reading the old buffer keeps it out of the pool (see releaseGpu).
+      if (this.deferred.some((d) => d.reads.has(old))) {
+        b.gpu = this.pool.acquire(old.size, (g) => !pending.has(g));
+        this.held.add(old);
+      } else b.gpu = this.pool.exchange(old, (g) => !pending.has(g));
     }
-    // Recorded work still reads the old contents: stage the data and copy it in order.
-    const staging = this.device.createBuffer({ label: "tessera upload", size: bytes, usage: BufferUsage.COPY_SRC, mappedAtCreation: true });
-    this.counters.stagingBuffers++;
+    this.device.queue.writeBuffer(b.gpu, 0, words.buffer, words.byteOffset, words.byteLength);
     this.counters.writes++;
-    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, bytes));
-    staging.unmap();
-    this.recorder.copy(staging, 0, b.gpu, 0, bytes);
-    this.recorder.afterNextSubmit(() => staging.destroy());
   }
 
   /** Copies the buffer into a staging buffer, submits, maps it and converts to the host array. */
@@ -392,34 +426,35 @@ export class WebGPUBackend implements Backend {
     this.check();
     const b = gpuBuffer(buffer, "fill");
     this.settle([], [b]);
-    fill(this.ctx, b, value);
+    if (b.size === 1) b.hostWord = wordOf(value, b.dtype);
+    else fill(this.ctx, b, value);
   }
 
   /** dst[i] = src[i] with dtype conversion, both strided. */
   copy(src: StridedView, dst: StridedView): void {
     this.check();
-    this.settle([src.buffer], [dst.buffer]);
+    this.settle(this.bound(src), [dst.buffer]);
     copy(this.ctx, src, dst);
   }
 
   /** out = op(x). */
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer): void {
     this.check();
-    this.settle([x.buffer], [out]);
+    this.settle(this.bound(x), [out]);
     unary(this.ctx, op, x, gpuBuffer(out, "unary"));
   }
 
   /** out = a op b. */
   binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer): void {
     this.check();
-    this.settle([a.buffer, b.buffer], [out]);
+    this.settle(this.bound(a, b), [out]);
     binary(this.ctx, op, a, b, gpuBuffer(out, "binary"));
   }
 
   /** out = cond ? a : b. */
   where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer): void {
     this.check();
-    this.settle([cond.buffer, a.buffer, b.buffer], [out]);
+    this.settle(this.bound(cond, a, b), [out]);
     where(this.ctx, cond, a, b, gpuBuffer(out, "where"));
   }
 

@@ -49,11 +49,21 @@ describe("dawnFlags option", () => {
 const { backend, reason } = await tryNullBackend({ idleWait: false });
 const b = backend!;
 
-describe.skipIf(!backend)(`Dawn's null backend${backend ? "" : ` (skipped: ${reason})`}`, () => {
-  afterAll(() => backend?.dispose());
+afterAll(() => backend?.dispose());
 
+describe.skipIf(!backend)(`Dawn's null backend${backend ? "" : ` (skipped: ${reason})`}`, () => {
   it("dawnFlags ['backend=null'] gives Dawn's null adapter", () => {
     expect(b.adapter.device).toBe("null-backend");
+  });
+
+  it("waits without sleeping on an adapter that is not a software one, unless asked to", async () => {
+    const own = await createWebGPUBackend({ dawnFlags: ["backend=null"] });
+    expect(own.adapter.isFallbackAdapter).toBe(false);
+    expect(own.idleWait).toBe(false);
+    own.dispose();
+    const asked = await createWebGPUBackend({ dawnFlags: ["backend=null"], idleWait: true });
+    expect(asked.idleWait).toBe(true);
+    asked.dispose();
   });
 
   it("Dawn's refusal of a flag is an error that names the flags", async () => {
@@ -90,6 +100,44 @@ describe.skipIf(!backend)(`Dawn's null backend${backend ? "" : ` (skipped: ${rea
     const s5 = b.stats();
     expect(s5.stagingBuffers - s4.stagingBuffers).toBe(0);
     for (const buf of [x, y, out]) b.free(buf);
+  });
+});
+
+describe.skipIf(!backend)(`host work on Dawn's null backend${backend ? "" : ` (skipped: ${reason})`}`, () => {
+  it("a broadcast one-element operand is a kernel parameter: nothing is written to the GPU", () => {
+    const x = b.alloc(64, "float32");
+    b.fill(x, 1);
+    const lr = b.alloc(1, "float32");
+    const out = b.alloc(64, "float32");
+    const s0 = b.stats();
+    b.write(lr, Float32Array.of(0.1));
+    b.binary("mul", dense(x, [64]), { buffer: lr, shape: [64], strides: [0], offset: 0 }, out);
+    const s1 = b.stats();
+    expect(s1.writes - s0.writes).toBe(0);
+    expect(s1.dispatches - s0.dispatches).toBe(1);
+    // A reduction binds it: then it is uploaded, once.
+    const r = b.alloc(1, "float32");
+    b.reduce("sum", lr, 1, 1, r);
+    b.reduce("sum", lr, 1, 1, r);
+    expect(b.stats().writes - s1.writes).toBe(1);
+    for (const buf of [x, lr, out, r]) b.free(buf);
+  });
+
+  it("a write into a buffer that recorded work still reads creates no staging buffer", () => {
+    const x = b.alloc(64, "float32");
+    const out = b.alloc(64, "float32");
+    b.write(x, new Float32Array(64));
+    const s0 = b.stats();
+    for (let i = 0; i < 10; i++) {
+      b.unary("neg", dense(x, [64]), out); // x is pending until the next submit
+      b.write(x, new Float32Array(64).fill(i));
+    }
+    const s1 = b.stats();
+    expect(s1.stagingBuffers - s0.stagingBuffers).toBe(0);
+    expect(s1.writes - s0.writes).toBe(10);
+    expect(s1.submits - s0.submits).toBe(0);
+    b.free(x);
+    b.free(out);
   });
 });
 
