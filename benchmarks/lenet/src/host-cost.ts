@@ -2,7 +2,8 @@
  * Host work per LeNet-5 training step on the WebGPU backend: what the backend's counters say a
  * steady-state step records (dispatches, bind groups created, buffer writes, staging buffers,
  * submits, waits on the GPU) and how long the main thread takes to record it. Steps are recorded
- * back to back without reading anything, as a training loop that reads its loss now and then does;
+ * back to back without reading anything, as a training loop that reads its loss now and then does
+ * (captured with `T.capture`, or eager with --eager);
  * on Dawn's null backend (TESSERA_WEBGPU_DAWN_FLAGS=backend=null), which runs no shaders, the time
  * is all host work.
  */
@@ -45,11 +46,13 @@ export interface HostCostOptions {
   reps: number;
   /** Steps before timing, each read back: kernels compile, pools and caches fill, V8 optimises. */
   warmup: number;
+  /** Run the step eagerly instead of captured (see workload.ts). */
+  eager?: boolean;
 }
 
 /** Counters are totals over every timed step divided by their number; host_ms is the median run's per-step time. */
 export async function measureHostCost(backend: WebGPUBackend, train: ImageSplit, o: HostCostOptions): Promise<HostCostDetail> {
-  const training = lenetTraining(train, o.batch, 4);
+  const training = lenetTraining(train, o.batch, 4, { eager: o.eager ?? false });
   try {
     for (let i = 0; i < o.warmup; i++) {
       const loss = training.step(i);

@@ -1,13 +1,14 @@
 /**
  * LeNet-5 throughput with the protocol of shared/peers (the TensorFlow.js and PyTorch scripts):
  * real MNIST in order, plain SGD lr 0.1; (a) training at batch 20, (b) training at batch 500,
- * (c) inference (forward + argmax + read-back) at batch 500. Each timed block ends with a read
+ * (c) inference (forward + argmax + read-back) at batch 500. Training steps are captured
+ * (`T.capture`: recorded, then replayed; `--eager` runs them op by op). Each timed block ends with a read
  * from the device. Prints min / median / max images/s over reps, and the machine. On WebGPU it
  * also prints the adapter and one `HOST {...}` line: the host work per training step at batch 20
  * and 500 (see host-cost.ts). Dawn's flags come from TESSERA_WEBGPU_DAWN_FLAGS (for example
  * `backend=null`, which runs no shaders: only the host's work is left to measure).
  *
- *   node dist/lenet-bench.js [--backend cpu|webgpu|all] [--reps 3] [--seconds 4]
+ *   node dist/lenet-bench.js [--backend cpu|webgpu|all] [--reps 3] [--seconds 4] [--eager]
  *     [--host-steps 20] [--host-warmup 30]   (3 and 2 on a software adapter)
  */
 import "@tessera/autograd";
@@ -34,6 +35,8 @@ function arg(name: string, fallback: string): string {
 }
 
 const reps = Number(arg("reps", "3"));
+/** Train with the eager step instead of the captured one (T.capture), for comparisons. */
+const eager = process.argv.includes("--eager");
 const seconds = Number(arg("seconds", "4"));
 /** HOST's steps per rep and warm-up steps; a software adapter (lavapipe) takes seconds a step, so fewer there. */
 const hostOptions = (software: boolean) => ({
@@ -78,7 +81,7 @@ async function measure(batch: number, step: (i: number) => T.Tensor, minIters: n
 async function benchBackend(name: string): Promise<Record<string, unknown>> {
   await T.setBackend(name);
   const { train, test } = await loadMnist();
-  const result: Record<string, unknown> = { backend: name };
+  const result: Record<string, unknown> = { backend: name, step: eager ? "eager" : "captured" };
   const gpu = activeWebGPU();
   if (gpu) {
     const a = gpu.adapter;
@@ -86,7 +89,7 @@ async function benchBackend(name: string): Promise<Record<string, unknown>> {
     const host: Record<string, HostCost> = {};
     const cpuMs: Record<string, number> = {};
     for (const batch of [20, 500]) {
-      const { cpu_ms, ...cost } = await measureHostCost(gpu, train, { batch, reps, ...hostOptions(a.isFallbackAdapter) });
+      const { cpu_ms, ...cost } = await measureHostCost(gpu, train, { batch, reps, eager, ...hostOptions(a.isFallbackAdapter) });
       host[`b${batch}`] = cost;
       cpuMs[`b${batch}`] = cpu_ms;
     }
@@ -94,7 +97,7 @@ async function benchBackend(name: string): Promise<Record<string, unknown>> {
     result.host_cpu_ms = cpuMs;
   }
   for (const batch of [20, 500]) {
-    const training = lenetTraining(train, batch, 20);
+    const training = lenetTraining(train, batch, 20, { eager });
     result[`train_b${batch}`] = await measure(batch, training.step, 1);
     training.dispose();
   }

@@ -4,7 +4,22 @@
  */
 import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./buffer.js";
 import { BufferPool } from "./buffer-pool.js";
-import type { Backend, BackendBuffer, BackendMemory, BinaryOp, DType, HeavyKernels, ReduceOp, StridedView, TypedArray, UnaryOp } from "./contract.js";
+import { CompiledDispatches, type RecordedDispatch } from "./compile/compiled-program.js";
+import type {
+  Backend,
+  BackendBuffer,
+  BackendMemory,
+  BackendProgram,
+  BinaryOp,
+  CompiledProgram,
+  DType,
+  HeavyKernels,
+  ProgramCall,
+  ReduceOp,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from "./contract.js";
 import { type AcquiredDevice, type AdapterSummary, type DeviceOptions, acquireDevice } from "./device.js";
 import { HostCounters } from "./counters.js";
 import { CommandRecorder, type StorageBinding } from "./encoder.js";
@@ -102,6 +117,8 @@ export class WebGPUBackend implements Backend {
   private readonly ring: ParamsRing;
   private readonly ctx: KernelContext;
   private readonly counters = new HostCounters();
+  /** While `compile` runs: where dispatches go instead of the command recorder, and the scratch buffers kernels ask for. */
+  private compiling: { dispatches: RecordedDispatch[]; temps: WebGPUBuffer[] } | null = null;
   private readonly live = new Set<WebGPUBuffer>();
   /** Deferred gradient kernels, in call order (see `Deferred`). */
   private deferred: Deferred[] = [];
@@ -165,10 +182,21 @@ export class WebGPUBackend implements Backend {
     );
     this.ctx = {
       pipelines: this.pipelines,
-      recorder: this.recorder,
+      recorder: {
+        dispatch: (pipeline, params, storage, groups) => {
+          if (!this.compiling) this.recorder.dispatch(pipeline, params, storage, groups);
+          else if (groups[0] > 0 && groups[1] > 0 && groups[2] > 0) this.compiling.dispatches.push({ pipeline, params, storage, groups });
+        },
+      },
       maxWorkgroupsPerDim: limits.maxComputeWorkgroupsPerDimension,
-      temp: (size: number, dtype: DType) => this.alloc(size, dtype),
-      releaseTemp: (b: Buf) => this.free(b),
+      temp: (size: number, dtype: DType) => {
+        const t = this.alloc(size, dtype);
+        this.compiling?.temps.push(t); // a compiled program keeps its scratch buffers
+        return t;
+      },
+      releaseTemp: (b: Buf) => {
+        if (!this.compiling) this.free(b);
+      },
     };
     const k = (op: string, out: BackendBuffer) => {
       this.check();
@@ -188,12 +216,15 @@ export class WebGPUBackend implements Backend {
       conv2dBackwardInput: (dy, dys, w, ws, out, xs, p) => {
         const o = k("conv2dBackwardInput", out);
         this.settle([dy, w], [o]);
-        this.defer(o, (ctx) => conv2dBackwardInput(ctx, dy, dys, w, ws, o, xs, p));
+        // A compiled program has dropped unused gradients already: it records them straight away.
+        if (this.compiling) conv2dBackwardInput(this.ctx, dy, dys, w, ws, o, xs, p);
+        else this.defer(o, (ctx) => conv2dBackwardInput(ctx, dy, dys, w, ws, o, xs, p));
       },
       conv2dBackwardWeight: (x, xs, dy, dys, out, ws, p) => {
         const o = k("conv2dBackwardWeight", out);
         this.settle([x, dy], [o]);
-        this.defer(o, (ctx) => conv2dBackwardWeight(ctx, x, xs, dy, dys, o, ws, p));
+        if (this.compiling) conv2dBackwardWeight(this.ctx, x, xs, dy, dys, o, ws, p);
+        else this.defer(o, (ctx) => conv2dBackwardWeight(ctx, x, xs, dy, dys, o, ws, p));
       },
       maxPool2d: (x, xs, out, os, p) => {
         const o = k("maxPool2d", out);
@@ -426,7 +457,8 @@ export class WebGPUBackend implements Backend {
     this.check();
     const b = gpuBuffer(buffer, "fill");
     this.settle([], [b]);
-    if (b.size === 1) b.hostWord = wordOf(value, b.dtype);
+    // Compiled programs keep no host-side values in their buffers (a run would not refresh them).
+    if (b.size === 1 && !this.compiling) b.hostWord = wordOf(value, b.dtype);
     else fill(this.ctx, b, value);
   }
 
@@ -479,6 +511,91 @@ export class WebGPUBackend implements Backend {
     this.check();
     this.settleAll();
     void this.recorder.flush();
+  }
+
+  /**
+   * Prepares a recorded program (see `capture` in @tessera/tensor): runs every call's kernel
+   * selection and parameter packing once, keeping the dispatches instead of recording them, so
+   * that a run only records prepared dispatches. Unused gradient kernels were already dropped from
+   * the program, so nothing is deferred; scratch buffers stay with the program until it is disposed.
+   */
+  compile(program: BackendProgram): CompiledProgram {
+    this.check();
+    this.settleAll();
+    const dynamic = program.dynamic.map((b) => gpuBuffer(b, "compile"));
+    // Dynamic buffers change every run: none of their values may be baked in as a parameter.
+    for (const b of dynamic) if (b.hostWord !== undefined) this.uploadHostWord(b);
+    const compiling = { dispatches: [] as RecordedDispatch[], temps: [] as WebGPUBuffer[] };
+    this.compiling = compiling;
+    try {
+      for (const call of program.calls) this.execute(call);
+    } catch (e) {
+      for (const t of compiling.temps) this.free(t);
+      throw e;
+    } finally {
+      this.compiling = null;
+    }
+    const alignment = Math.max(16, this.device.limits.minUniformBufferOffsetAlignment);
+    const prepared = new CompiledDispatches(
+      this.device,
+      this.recorder,
+      compiling.dispatches,
+      dynamic.map((b) => b.gpu),
+      alignment,
+    );
+    this.counters.writes++; // the parameters, written once
+    return {
+      run: (buffers) => {
+        this.check();
+        this.settleAll();
+        const gpus = buffers.map((b, i) => {
+          const w = gpuBuffer(b, "run");
+          if (w.size !== dynamic[i]!.size || w.dtype !== dynamic[i]!.dtype) {
+            throw new WebGPUBackendError(
+              `run: dynamic buffer ${i} has ${w.size} ${w.dtype} elements, the program was compiled for ${dynamic[i]!.size} ${dynamic[i]!.dtype}`,
+            );
+          }
+          if (w.hostWord !== undefined) this.uploadHostWord(w);
+          return w.gpu;
+        });
+        prepared.run(gpus);
+      },
+      dispose: () => {
+        prepared.destroy();
+        for (const t of compiling.temps) this.free(t);
+        compiling.temps.length = 0;
+      },
+    };
+  }
+
+  /** Runs one call of a recorded program through the backend's own methods. */
+  private execute(c: ProgramCall): void {
+    switch (c.op) {
+      case "fill":
+        this.fill(c.out, c.value);
+        return;
+      case "copy":
+        this.copy(c.src, c.dst);
+        return;
+      case "unary":
+        this.unary(c.fn, c.x, c.out);
+        return;
+      case "binary":
+        this.binary(c.fn, c.a, c.b, c.out);
+        return;
+      case "where":
+        this.where(c.cond, c.a, c.b, c.out);
+        return;
+      case "reduce":
+        this.reduce(c.fn, c.x, c.outer, c.inner, c.out);
+        return;
+      case "kernel": {
+        const kernel = this.kernels[c.name] as ((...args: unknown[]) => void) | undefined;
+        if (!kernel) throw new WebGPUBackendError(`compile: no kernel '${c.name}'`);
+        kernel(...c.args);
+        return;
+      }
+    }
   }
 
   /** Buffers and bytes in use by tensors and held in the reuse pool. */

@@ -39,6 +39,11 @@ export class CommandRecorder {
     private readonly counters: HostCounters,
   ) {}
 
+  /** Whether commands are recorded and not yet submitted. */
+  get hasPendingWork(): boolean {
+    return this.encoder !== null;
+  }
+
   /** Dispatches recorded in the current batch. */
   get pendingDispatches(): number {
     return this.dispatches;
@@ -71,6 +76,41 @@ export class CommandRecorder {
   }
 
   /**
+   * Records a dispatch prepared in advance (a compiled program's): pipeline, bind group and the
+   * parameter block's offset are ready; `buffers` are the storage buffers the group binds.
+   */
+  dispatchPrepared(p: CachedPipeline, group: GPUBindGroup, offset: number, buffers: readonly GPUBuffer[], groups: readonly [number, number, number]): void {
+    for (const b of buffers) this.pending.add(b);
+    const encoder = this.ensureEncoder();
+    this.pass ??= encoder.beginComputePass();
+    this.pass.setPipeline(p.pipeline);
+    this.pass.setBindGroup(0, group, [offset]);
+    this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.counters.dispatches++;
+    if (++this.dispatches >= this.maxDispatches) this.flush();
+  }
+
+  /** Creates a bind group: `params` (`paramBytes` of it, at a dynamic offset) then the storage bindings. */
+  createBindGroup(layout: GPUBindGroupLayout, params: GPUBuffer, paramBytes: number, storage: readonly StorageBinding[]): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params, offset: 0, size: paramBytes } }];
+    storage.forEach((s, i) => {
+      entries.push({ binding: i + 1, resource: { buffer: s.buffer, offset: 0, size: s.size } });
+    });
+    this.counters.bindGroupsCreated++;
+    return this.device.createBindGroup({ layout, entries });
+  }
+
+  /** A small number naming a GPU buffer (for cache keys). */
+  idOf(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(b, id);
+    }
+    return id;
+  }
+
+  /**
    * A bind group for these buffers, reused across dispatches: creating one costs more than the
    * rest of recording a dispatch, and a training loop binds the same pooled buffers every step.
    * Entries for destroyed buffers are never hit again (new buffers get new ids) and go at the next
@@ -82,24 +122,10 @@ export class CommandRecorder {
     let group = this.groups.get(key);
     if (!group) {
       if (this.groups.size >= MAX_BIND_GROUPS) this.groups.clear();
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring.buffer, offset: 0, size: paramBytes } }];
-      storage.forEach((s, i) => {
-        entries.push({ binding: i + 1, resource: { buffer: s.buffer, offset: 0, size: s.size } });
-      });
-      group = this.device.createBindGroup({ layout: p.layout, entries });
-      this.counters.bindGroupsCreated++;
+      group = this.createBindGroup(p.layout, this.ring.buffer, paramBytes, storage);
       this.groups.set(key, group);
     }
     return group;
-  }
-
-  private idOf(b: GPUBuffer): number {
-    let id = this.ids.get(b);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(b, id);
-    }
-    return id;
   }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass: copies cannot live inside one). */

@@ -3,6 +3,7 @@ import { type Backend, RandomState, type Tensor, memory, registerBackend, remove
 import { type OpCase, caseInputs, conformanceCases, conformanceSeed, dtypeOfKind, gapOf, makeInput, reference } from "@tessera/tensor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad, valueAndGrad } from "../index.js";
+import { describeCapturedSteps } from "./captured-steps.js";
 import { noGrad } from "../index.js";
 
 /**
@@ -132,6 +133,8 @@ export function describeGradientConformance(options: GradientConformanceOptions)
         T.dispose([x, x.grad, y]);
       });
     });
+
+    describe("captured training steps", () => describeCapturedSteps(() => backend));
 
     describe("training", () => {
       it("a two-layer network overfits a fixed batch", async () => {

@@ -120,6 +120,53 @@ export interface HeavyKernels {
 /** Name of an optional kernel. */
 export type HeavyKernelName = keyof HeavyKernels;
 
+/** Position of the output buffer among each heavy kernel's arguments (the others are read). */
+export const KERNEL_OUTPUT_ARG: { readonly [K in HeavyKernelName]: number } = {
+  matmul: 2,
+  conv2d: 4,
+  conv2dBackwardInput: 4,
+  conv2dBackwardWeight: 4,
+  maxPool2d: 2,
+  maxPool2dBackward: 4,
+  avgPool2d: 2,
+  avgPool2dBackward: 2,
+  gather: 6,
+};
+
+/**
+ * One backend call of a recorded program (see `capture` in the core): the primitive or kernel and
+ * its arguments, exactly as the backend received them when the program was recorded.
+ */
+export type ProgramCall =
+  | { readonly op: "fill"; readonly out: BackendBuffer; readonly value: number }
+  | { readonly op: "copy"; readonly src: StridedView; readonly dst: StridedView }
+  | { readonly op: "unary"; readonly fn: UnaryOp; readonly x: StridedView; readonly out: BackendBuffer }
+  | { readonly op: "binary"; readonly fn: BinaryOp; readonly a: StridedView; readonly b: StridedView; readonly out: BackendBuffer }
+  | { readonly op: "where"; readonly cond: StridedView; readonly a: StridedView; readonly b: StridedView; readonly out: BackendBuffer }
+  | { readonly op: "reduce"; readonly fn: ReduceOp; readonly x: BackendBuffer; readonly outer: number; readonly inner: number; readonly out: BackendBuffer }
+  | { readonly op: "kernel"; readonly name: HeavyKernelName; readonly args: readonly unknown[] };
+
+/**
+ * A recorded program handed to `Backend.compile`. Its calls write only the buffers they list as
+ * outputs, in order. `dynamic` buffers are replaced at every run (the program's inputs, the
+ * state it updates in place at the end, its results); every other buffer belongs to the program
+ * and keeps its identity from run to run. `constants` hold host values written once before the
+ * first run (a learning rate, an index table): no call writes them.
+ */
+export interface BackendProgram {
+  readonly calls: readonly ProgramCall[];
+  readonly dynamic: readonly BackendBuffer[];
+  readonly constants: ReadonlyMap<BackendBuffer, TypedArray>;
+}
+
+/** A program prepared by `Backend.compile`. */
+export interface CompiledProgram {
+  /** Queues one run, with `dynamic` in place of the buffers given at compile time (same order, sizes and dtypes). */
+  run(dynamic: readonly BackendBuffer[]): void;
+  /** Releases what the backend made for the program (the program's own buffers stay the caller's). */
+  dispose(): void;
+}
+
 /** What a backend reports about its own memory. */
 export interface BackendMemory {
   /** Buffers currently allocated for tensors. */
@@ -135,7 +182,7 @@ export interface BackendMemory {
 /**
  * The contract. Required: memory (alloc/write/read/free/fill) and five primitives
  * (copy, unary, binary, where, reduce). Optional: `readSync`, `kernels`, `gaps`, `memory`,
- * `sync`, `dispose`.
+ * `sync`, `dispose`, `compile`.
  *
  * Dtypes the core guarantees to a backend:
  * - `unary`: transcendental ops (exp, log, sqrt, tanh, sigmoid, sin, cos) get float32 in and out;
@@ -186,6 +233,11 @@ export interface Backend {
   sync?(): Promise<void>;
   /** Releases the device; the backend is unusable afterwards. */
   dispose?(): void | Promise<void>;
+  /**
+   * Prepares a recorded program to run again and again faster than call by call (fused, with
+   * its dispatches prepared once). Without it the core replays the calls one by one.
+   */
+  compile?(program: BackendProgram): CompiledProgram;
 }
 
 /** Creates a backend; may be async (a GPU backend requests its device here). */
