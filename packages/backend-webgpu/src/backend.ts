@@ -5,6 +5,7 @@
 import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./buffer.js";
 import { BufferPool } from "./buffer-pool.js";
 import { CompiledDispatches, type RecordedDispatch } from "./compile/compiled-program.js";
+import { type FusedCall, fuseElementwise } from "./compile/fusion.js";
 import type {
   Backend,
   BackendBuffer,
@@ -29,6 +30,7 @@ import { binary, where } from "./kernels/binary.js";
 import type { KernelContext } from "./kernels/context.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./kernels/conv2d.js";
 import { copy, fill, isBroadcastScalar, wordOf } from "./kernels/copy.js";
+import { fused } from "./kernels/fused.js";
 import { gather } from "./kernels/gather.js";
 import { matmul } from "./kernels/matmul.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./kernels/pool2d.js";
@@ -514,9 +516,9 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * Prepares a recorded program (see `capture` in @tessera/tensor): runs every call's kernel
-   * selection and parameter packing once, keeping the dispatches instead of recording them, so
-   * that a run only records prepared dispatches. Unused gradient kernels were already dropped from
+   * Prepares a recorded program (see `capture` in @tessera/tensor): fuses its elementwise chains
+   * (compile/fusion.ts), then runs every call's kernel selection and parameter packing once,
+   * keeping the dispatches instead of recording them, so that a run only records prepared dispatches. Unused gradient kernels were already dropped from
    * the program, so nothing is deferred; scratch buffers stay with the program until it is disposed.
    */
   compile(program: BackendProgram): CompiledProgram {
@@ -528,7 +530,10 @@ export class WebGPUBackend implements Backend {
     const compiling = { dispatches: [] as RecordedDispatch[], temps: [] as WebGPUBuffer[] };
     this.compiling = compiling;
     try {
-      for (const call of program.calls) this.execute(call);
+      for (const call of fuseElementwise(program.calls, new Set(program.dynamic))) {
+        if (call.op === "fused") this.executeFused(call);
+        else this.execute(call);
+      }
     } catch (e) {
       for (const t of compiling.temps) this.free(t);
       throw e;
@@ -566,6 +571,13 @@ export class WebGPUBackend implements Backend {
         compiling.temps.length = 0;
       },
     };
+  }
+
+  /** Records a fused elementwise call (see compile/fusion.ts). */
+  private executeFused(call: FusedCall): void {
+    const out = gpuBuffer(call.out, "fused");
+    this.settle(this.bound(...call.inputs), [out]);
+    fused(this.ctx, call, out);
   }
 
   /** Runs one call of a recorded program through the backend's own methods. */

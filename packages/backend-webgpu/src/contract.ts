@@ -20,3 +20,4 @@ export type {
   TypedArray,
   UnaryOp,
 } from "@tessera/tensor";
+export { KERNEL_OUTPUT_ARG } from "@tessera/tensor";
