@@ -61,8 +61,8 @@ export type Captured<A extends Tensor[], R> = ((...args: A) => R) & {
 // biome-ignore lint/suspicious/noConfusingVoidType: a function that returns nothing is typed `void`
 export type CaptureResult = Tensor | readonly Tensor[] | undefined | void;
 
-/** Recordings that disagree before `capture` gives up and stays eager for those arguments. */
-const MAX_MISMATCHES = 3;
+/** Recordings that cannot be replayed before `capture` gives up and stays eager for those arguments. */
+const MAX_ATTEMPTS = 4;
 
 /** Programs kept, by argument signature (shapes, dtypes, layouts); the least recently used goes. */
 const MAX_PROGRAMS = 4;
@@ -72,7 +72,8 @@ interface Entry {
   key: unknown;
   /** The last recording, waiting for a second identical one. */
   previous: { recording: Recording; args: BackendBuffer[] } | null;
-  mismatches: number;
+  /** Recordings made that did not lead to a program. */
+  attempts: number;
   runner: Runner | null;
   /** Set when this signature runs eagerly for good. */
   reason: string | null;
@@ -162,10 +163,7 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
     const argBuffers = args.map((t) => t.storage.buffer);
     const resultBuffers = tensors.map((t) => t.storage.buffer);
     const plan = rec.unsupported ?? planProgram(rec, argBuffers, resultBuffers);
-    if (typeof plan === "string") {
-      entry.reason = plan;
-      entry.previous = null;
-    } else if (entry.previous && sameWork(entry.previous.recording, rec, entry.previous.args, argBuffers)) {
+    if (typeof plan !== "string" && entry.previous && sameWork(entry.previous.recording, rec, entry.previous.args, argBuffers)) {
       const results = [...new Set(resultBuffers)];
       const views: ResultView[] = tensors.map((t) => ({
         result: results.indexOf(t.storage.buffer),
@@ -176,11 +174,16 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
       }));
       entry.runner = new Runner(backend, plan, views, value === undefined ? "none" : value instanceof Tensor ? "tensor" : "array");
       entry.previous = null;
+    } else if (++entry.attempts >= MAX_ATTEMPTS) {
+      // A first call may differ (it creates an optimizer's state, say); a function that keeps
+      // failing is run eagerly from now on.
+      entry.reason =
+        typeof plan === "string"
+          ? plan
+          : "it does different work on consecutive calls (host values that change every call, such as a step count, or a different sequence of ops)";
+      entry.previous = null;
     } else {
-      if (entry.previous && ++entry.mismatches >= MAX_MISMATCHES) {
-        entry.reason = "it does different work on consecutive calls (host values that change every call, such as a step count, or a different sequence of ops)";
-        entry.previous = null;
-      } else entry.previous = { recording: rec, args: argBuffers };
+      entry.previous = typeof plan === "string" ? null : { recording: rec, args: argBuffers };
     }
     return rebuild(value, detach(tensors)) as R;
   };
@@ -201,7 +204,7 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
       entry = undefined;
     }
     if (!entry) {
-      entry = { key, previous: null, mismatches: 0, runner: null, reason: null };
+      entry = { key, previous: null, attempts: 0, runner: null, reason: null };
       entries.set(sig, entry);
       while (entries.size > MAX_PROGRAMS) drop(entries.keys().next().value!);
     } else {
