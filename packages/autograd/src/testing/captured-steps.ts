@@ -71,7 +71,8 @@ export function describeCapturedSteps(backend: () => Backend): void {
     const data = batches();
     const eagerParams = params(1);
     const capturedParams = params(1);
-    const step = T.capture((x: Tensor, y: Tensor) => trainStep(capturedParams, x, y, 0.1));
+    let replays = 0;
+    const step = T.capture((x: Tensor, y: Tensor) => trainStep(capturedParams, x, y, 0.1), { onReplay: () => replays++ });
     for (let i = 0; i < 8; i++) {
       const { x, y } = data[i % 4]!;
       const expected = T.tidy(() => trainStep(eagerParams, x, y, 0.1));
@@ -85,6 +86,7 @@ export function describeCapturedSteps(backend: () => Backend): void {
     expect(s.reason).toBeNull();
     expect(s.recorded).toBe(2);
     expect(s.replayed).toBe(6);
+    expect(replays).toBe(6);
     expect(s.programCalls).toBeGreaterThan(10);
     expect(s.compiled).toBe(typeof backend().compile === "function");
     step.dispose();

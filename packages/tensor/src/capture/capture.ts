@@ -23,6 +23,11 @@ export interface CaptureOptions {
    * `{ key: () => optimizer.lr }`.
    */
   key?: () => unknown;
+  /**
+   * Host bookkeeping to do on each replayed call, in place of the JavaScript the replay skips:
+   * a counter the function advances, say (`() => optimizer.stepCount++`).
+   */
+  onReplay?: () => void;
 }
 
 /** How a captured function has been running. */
@@ -121,6 +126,8 @@ function signature(backend: Backend, args: readonly Tensor[]): string {
  * - host values it uploads (a learning rate) are baked in too: name them in `options.key`, or call
  *   `invalidate()` after changing them. Values that change on every call (a step count) make the
  *   recordings disagree, and the function then simply runs eagerly;
+ * - no JavaScript runs on a replayed call: host bookkeeping the function does (counters, logs)
+ *   belongs in `options.onReplay`;
  * - it must not read values back (`data()`, `item()`), leave tensors alive that it does not
  *   return (clear gradients inside), or use a second backend: it then runs eagerly, and
  *   `stats().reason` says why.
@@ -218,6 +225,7 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
       try {
         const tensors = entry.runner.run(args);
         stats.replayed++;
+        options.onReplay?.();
         return (entry.runner.returns === "none" ? undefined : entry.runner.returns === "tensor" ? tensors[0] : tensors) as R;
       } catch (e) {
         if (!(e instanceof StaleProgram)) throw e;
