@@ -9,7 +9,7 @@
  * `backend=null`, which runs no shaders: only the host's work is left to measure).
  *
  *   node dist/lenet-bench.js [--backend cpu|webgpu|all] [--reps 3] [--seconds 4] [--eager]
- *     [--host-steps 20] [--host-warmup 30]   (3 and 2 on a software adapter)
+ *     [--host-steps 20] [--host-warmup 30]   (3 and 4 on a software adapter)
  */
 import "@tessera/autograd";
 import "@tessera/backend-cpu";
@@ -41,7 +41,7 @@ const seconds = Number(arg("seconds", "4"));
 /** HOST's steps per rep and warm-up steps; a software adapter (lavapipe) takes seconds a step, so fewer there. */
 const hostOptions = (software: boolean) => ({
   steps: Number(arg("host-steps", software ? "3" : "20")),
-  warmup: Number(arg("host-warmup", software ? "2" : "30")),
+  warmup: Number(arg("host-warmup", software ? "4" : "30")),
 });
 
 function stats(rates: number[], itersPerRep: number): Stats {
@@ -51,8 +51,9 @@ function stats(rates: number[], itersPerRep: number): Stats {
 
 /** Runs `step` until `seconds` pass (at least `minIters`), reps times after a warm-up; images/s. */
 async function measure(batch: number, step: (i: number) => T.Tensor, minIters: number): Promise<Stats> {
-  // Warm-up: compile kernels, fill pools, let V8 optimise.
-  for (let i = 0; i < 2; i++)
+  // Warm-up: compile kernels, fill pools, let V8 optimise; a captured step records twice, then
+  // compiles its program at the first replay (new fused kernels: seconds of LLVM on lavapipe).
+  for (let i = 0; i < 4; i++)
     await step(i)
       .data()
       .then(() => {});
