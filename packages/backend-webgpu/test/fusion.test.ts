@@ -49,6 +49,25 @@ describe("fuseElementwise", () => {
     expect(fuseElementwise(dynamic, new Set())).toHaveLength(1);
   });
 
+  it("re-expresses a producer over the consumer's shape when its inputs are read whole or broadcast, and only then", () => {
+    const [p, g, next] = [buf(6), buf(6), buf(6)];
+    const lr = buf(1);
+    const flat = (pView: StridedView): ProgramCall[] => [
+      { op: "binary", fn: "sub", a: pView, b: scalar(lr, [2, 3]), out: next },
+      { op: "copy", src: whole(next), dst: whole(p) }, // seen flat: [6]
+    ];
+    const fused = fuseElementwise(flat(whole(g, [2, 3])), new Set([p, g]));
+    expect(fused).toHaveLength(1);
+    const f = fused[0] as FusedCall;
+    expect(f.shape).toEqual([6]);
+    expect(f.inputs.map((v) => [v.shape, v.strides])).toEqual([
+      [[6], [1]],
+      [[6], [0]],
+    ]);
+    // A transposed input has no flat equivalent: the copy stays.
+    expect(fuseElementwise(flat({ buffer: g, shape: [2, 3], strides: [1, 2], offset: 0 }), new Set([p, g]))).toHaveLength(2);
+  });
+
   it("does not move a producer past a call that overwrites what it reads", () => {
     const [x, t, u, w] = [buf(4), buf(4), buf(4), buf(4)];
     const calls: ProgramCall[] = [

@@ -134,6 +134,26 @@ function writeOf(c: FusedProgramCall): BackendBuffer {
   }
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * `producer` iterating over `shape` instead of its own (same size): possible when each input is
+ * read whole and in order, or is one broadcast element; null otherwise.
+ */
+function reshaped(producer: FusedCall, shape: readonly number[]): FusedCall | null {
+  if (sameShape(producer.shape, shape)) return producer;
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, x) => a * x, 1));
+  const inputs: StridedView[] = [];
+  for (const v of producer.inputs) {
+    if (isContiguousFull(v, producer.shape)) inputs.push({ buffer: v.buffer, shape, strides, offset: 0 });
+    else if (v.strides.every((s) => s === 0)) inputs.push({ buffer: v.buffer, shape, strides: shape.map(() => 0), offset: v.offset });
+    else return null;
+  }
+  return { ...producer, shape, inputs };
+}
+
 /** Replaces input `t` of `consumer` (read through the identity view) by `producer`'s expression. */
 function substitute(consumer: FusedCall, slot: number, producer: FusedCall): FusedCall {
   const inputs: StridedView[] = [];
@@ -192,6 +212,9 @@ export function fuseElementwise(calls: readonly ProgramCall[], dynamic: Readonly
     if (!consumer) continue;
     const slot = consumer.inputs.findIndex((v) => v.buffer === t);
     if (!isContiguousFull(consumer.inputs[slot]!, consumer.shape)) continue;
+    // The consumer may see t under another shape of the same size (a flat copy of a 4-D update).
+    const moved = reshaped(producer, consumer.shape);
+    if (!moved) continue;
     // The producer's operands must still hold their values when the consumer runs.
     const operands = new Set(producer.inputs.map((v) => v.buffer));
     let clobbered = false;
@@ -200,7 +223,7 @@ export function fuseElementwise(calls: readonly ProgramCall[], dynamic: Readonly
       if (c && operands.has(writeOf(c))) clobbered = true;
     }
     if (clobbered) continue;
-    const fused = substitute(consumer, slot, producer);
+    const fused = substitute(consumer, slot, moved);
     // In place (a parameter updated by its own kernel): only at the element being written.
     if (fused.inputs.some((v) => v.buffer === fused.out && !isContiguousFull(v, fused.shape))) continue;
     if (new Set([fused.out, ...fused.inputs.map((v) => v.buffer)]).size > MAX_BUFFERS) continue;

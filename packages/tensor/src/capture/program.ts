@@ -30,11 +30,9 @@ export interface OwnBuffer {
   readonly constant?: { readonly data: TypedArray } | { readonly fill: number };
 }
 
-/** A tensor the function assigns: read from its current buffer, given its new value at the end. */
+/** A tensor the function assigns: its current buffer is read, and overwritten with its new value. */
 export interface StateSpec {
   readonly tensor: object;
-  /** The own buffer holding the new value at the end of a run. */
-  readonly next: number;
 }
 
 /** A result's buffer (a fresh one per run) and the view the returned tensor has onto it. */
@@ -199,14 +197,30 @@ export function planProgram(rec: Recording, argBuffers: readonly BackendBuffer[]
     }
   }
 
+  // Each state tensor's buffer receives its new value as soon as nothing reads its old one and the
+  // new one is complete (not at the end of the run): the copy then follows the update that
+  // computed it, and a backend can fuse the two (an SGD update written in place).
+  const copies: Array<{ at: number; call: RecordedCall }> = [];
+  for (let index = 0; index < stateTensors.length; index++) {
+    const from = stateFrom[index]!;
+    const to = [...stateTo].find(([, k]) => k === index)![0];
+    let at = 0;
+    calls.forEach((c, i) => {
+      if (outputOf(c) === to || inputsOf(c).includes(from)) at = i + 1;
+    });
+    if (!calls.some((c) => outputOf(c) === to)) return "it assigns a tensor a value no kernel computes";
+    const size = buffers.get(from)!.size;
+    const view = (id: BufferId): ViewRef => ({ id, shape: [size], strides: contiguousStrides([size]), offset: 0 });
+    copies.push({ at, call: { op: "copy", src: view(to), dst: view(from) } });
+  }
+  for (const { at, call } of copies.sort((a, b) => b.at - a.at)) calls.splice(at, 0, call);
+
   // Temporaries and new state values: own buffers, reused once their last use has passed.
   const last = new Map<BufferId, number>();
   calls.forEach((c, i) => {
     for (const id of [...inputsOf(c), outputOf(c)]) last.set(id, i);
   });
-  for (const id of stateTo.keys()) last.set(id, Number.POSITIVE_INFINITY);
   const free = new Map<string, number[]>();
-  const states: StateSpec[] = new Array(stateTensors.length);
   for (let i = 0; i < calls.length; i++) {
     const c = calls[i]!;
     const out = outputOf(c);
@@ -216,8 +230,6 @@ export function planProgram(rec: Recording, argBuffers: readonly BackendBuffer[]
       const key = `${b.dtype}:${b.size}`;
       const index = free.get(key)?.pop() ?? own.push({ size: b.size, dtype: b.dtype }) - 1;
       slots.set(out, { kind: "own", index });
-      const s = stateTo.get(out);
-      if (s !== undefined) states[s] = { tensor: stateTensors[s]!, next: index };
     }
     // Buffers whose last use is this call go back after its output was placed (a kernel must not
     // write over the operands it reads).
@@ -231,17 +243,7 @@ export function planProgram(rec: Recording, argBuffers: readonly BackendBuffer[]
       free.set(key, list);
     }
   }
-  for (let s = 0; s < states.length; s++) if (!states[s]) return "it assigns a tensor a value no kernel computes";
-
-  // At the end, every state tensor's buffer receives its new value.
-  states.forEach((st, index) => {
-    const from = stateFrom[index]!;
-    const rb = buffers.get(from)!;
-    const view = (id: BufferId): ViewRef => ({ id, shape: [rb.size], strides: contiguousStrides([rb.size]), offset: 0 });
-    const nextId = -1 - index; // a synthetic id for the state's own buffer
-    slots.set(nextId, { kind: "own", index: st.next });
-    calls.push({ op: "copy", src: view(nextId), dst: view(from) });
-  });
+  const states: StateSpec[] = stateTensors.map((tensor) => ({ tensor }));
 
   return { calls, slots, own, states, results, argsUsed, baked, dropped: rec.calls.length - kept.length };
 }
