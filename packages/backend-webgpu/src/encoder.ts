@@ -24,6 +24,8 @@ export class CommandRecorder {
   readonly pending = new Set<GPUBuffer>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline last set in the open pass. */
+  private passPipeline: GPUComputePipeline | null = null;
   private dispatches = 0;
   private afterSubmit: Array<() => void> = [];
   private readonly groups = new Map<string, GPUBindGroup>();
@@ -67,8 +69,15 @@ export class CommandRecorder {
     const group = this.bindGroup(p, ParamsRing.bindingBytes(params.length), storage);
     for (const s of storage) this.pending.add(s.buffer);
     const encoder = this.ensureEncoder();
-    this.pass ??= encoder.beginComputePass();
-    this.pass.setPipeline(p.pipeline);
+    if (!this.pass) {
+      this.pass = encoder.beginComputePass();
+      this.passPipeline = null;
+    }
+    // Consecutive dispatches of one kernel (a program's parameter updates) set it once.
+    if (this.passPipeline !== p.pipeline) {
+      this.pass.setPipeline(p.pipeline);
+      this.passPipeline = p.pipeline;
+    }
     this.pass.setBindGroup(0, group, [offset]);
     this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.counters.dispatches++;
@@ -82,8 +91,15 @@ export class CommandRecorder {
   dispatchPrepared(p: CachedPipeline, group: GPUBindGroup, offset: number, buffers: readonly GPUBuffer[], groups: readonly [number, number, number]): void {
     for (const b of buffers) this.pending.add(b);
     const encoder = this.ensureEncoder();
-    this.pass ??= encoder.beginComputePass();
-    this.pass.setPipeline(p.pipeline);
+    if (!this.pass) {
+      this.pass = encoder.beginComputePass();
+      this.passPipeline = null;
+    }
+    // Consecutive dispatches of one kernel (a program's parameter updates) set it once.
+    if (this.passPipeline !== p.pipeline) {
+      this.pass.setPipeline(p.pipeline);
+      this.passPipeline = p.pipeline;
+    }
     this.pass.setBindGroup(0, group, [offset]);
     this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.counters.dispatches++;
