@@ -36,6 +36,8 @@ interface Prepared {
   readonly cache: Map<string, GPUBindGroup>;
   /** The storage buffers, refreshed with the dynamic ones at each run. */
   readonly buffers: GPUBuffer[];
+  /** The bind group of the previous run, reused while its dynamic buffers stay the same (parameters do). */
+  last: GPUBindGroup | null;
 }
 
 /** The dispatches of a compiled program. */
@@ -82,6 +84,7 @@ export class CompiledDispatches {
         group: isStatic ? recorder.createBindGroup(d.pipeline.layout, this.paramsBuffer, paramBytes, d.storage) : null,
         cache: new Map(),
         buffers: d.storage.map((s) => s.buffer),
+        last: null,
       };
     });
   }
@@ -97,24 +100,36 @@ export class CompiledDispatches {
     for (const p of this.prepared) {
       let group = p.group;
       if (!group) {
-        let key = "";
+        let same = p.last !== null;
         for (let s = 0; s < p.dynamicAt.length; s++) {
           const k = p.dynamicAt[s]!;
           if (k < 0) continue;
           const b = dynamic[k]!;
-          p.buffers[s] = b;
-          key += `${recorder.idOf(b)},`;
+          if (p.buffers[s] !== b) {
+            p.buffers[s] = b;
+            same = false;
+          }
         }
-        group = p.cache.get(key) ?? null;
-        if (!group) {
-          if (p.cache.size >= MAX_GROUPS_PER_DISPATCH) p.cache.clear();
-          const storage = p.storage.map((s, i) => (p.dynamicAt[i]! < 0 ? s : { buffer: p.buffers[i]!, size: s.size }));
-          group = recorder.createBindGroup(p.pipeline.layout, this.paramsBuffer, p.paramBytes, storage);
-          p.cache.set(key, group);
-        }
+        group = same && p.last ? p.last : this.groupFor(p);
+        p.last = group;
       }
       recorder.dispatchPrepared(p.pipeline, group, p.offset, p.buffers, p.groups);
     }
+  }
+
+  /** The bind group of `p` for the dynamic buffers now in `p.buffers`: cached, or made. */
+  private groupFor(p: Prepared): GPUBindGroup {
+    const recorder = this.recorder;
+    let key = "";
+    for (let s = 0; s < p.dynamicAt.length; s++) if (p.dynamicAt[s]! >= 0) key += `${recorder.idOf(p.buffers[s]!)},`;
+    let group = p.cache.get(key);
+    if (!group) {
+      if (p.cache.size >= MAX_GROUPS_PER_DISPATCH) p.cache.clear();
+      const storage = p.storage.map((s, i) => (p.dynamicAt[i]! < 0 ? s : { buffer: p.buffers[i]!, size: s.size }));
+      group = recorder.createBindGroup(p.pipeline.layout, this.paramsBuffer, p.paramBytes, storage);
+      p.cache.set(key, group);
+    }
+    return group;
   }
 
   /** Destroys the parameter buffer, after the batch that may still use it is submitted. */
