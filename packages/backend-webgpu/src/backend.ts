@@ -4,6 +4,7 @@
  */
 import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./buffer.js";
 import { BufferPool } from "./buffer-pool.js";
+import { runProgramCall } from "@tessera/tensor";
 import { CompiledDispatches, type RecordedDispatch } from "./compile/compiled-program.js";
 import { type FusedCall, fuseElementwise } from "./compile/fusion.js";
 import type {
@@ -15,7 +16,6 @@ import type {
   CompiledProgram,
   DType,
   HeavyKernels,
-  ProgramCall,
   ReduceOp,
   StridedView,
   TypedArray,
@@ -532,7 +532,7 @@ export class WebGPUBackend implements Backend {
     try {
       for (const call of fuseElementwise(program.calls, new Set(program.dynamic))) {
         if (call.op === "fused") this.executeFused(call);
-        else this.execute(call);
+        else runProgramCall(this, call);
       }
     } catch (e) {
       for (const t of compiling.temps) this.free(t);
@@ -578,36 +578,6 @@ export class WebGPUBackend implements Backend {
     const out = gpuBuffer(call.out, "fused");
     this.settle(this.bound(...call.inputs), [out]);
     fused(this.ctx, call, out);
-  }
-
-  /** Runs one call of a recorded program through the backend's own methods. */
-  private execute(c: ProgramCall): void {
-    switch (c.op) {
-      case "fill":
-        this.fill(c.out, c.value);
-        return;
-      case "copy":
-        this.copy(c.src, c.dst);
-        return;
-      case "unary":
-        this.unary(c.fn, c.x, c.out);
-        return;
-      case "binary":
-        this.binary(c.fn, c.a, c.b, c.out);
-        return;
-      case "where":
-        this.where(c.cond, c.a, c.b, c.out);
-        return;
-      case "reduce":
-        this.reduce(c.fn, c.x, c.outer, c.inner, c.out);
-        return;
-      case "kernel": {
-        const kernel = this.kernels[c.name] as ((...args: unknown[]) => void) | undefined;
-        if (!kernel) throw new WebGPUBackendError(`compile: no kernel '${c.name}'`);
-        kernel(...c.args);
-        return;
-      }
-    }
   }
 
   /** Buffers and bytes in use by tensors and held in the reuse pool. */

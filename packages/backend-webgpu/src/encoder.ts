@@ -68,20 +68,7 @@ export class CommandRecorder {
     }
     const group = this.bindGroup(p, ParamsRing.bindingBytes(params.length), storage);
     for (const s of storage) this.pending.add(s.buffer);
-    const encoder = this.ensureEncoder();
-    if (!this.pass) {
-      this.pass = encoder.beginComputePass();
-      this.passPipeline = null;
-    }
-    // Consecutive dispatches of one kernel (a program's parameter updates) set it once.
-    if (this.passPipeline !== p.pipeline) {
-      this.pass.setPipeline(p.pipeline);
-      this.passPipeline = p.pipeline;
-    }
-    this.pass.setBindGroup(0, group, [offset]);
-    this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
-    this.counters.dispatches++;
-    if (++this.dispatches >= this.maxDispatches) this.flush();
+    this.record(p, group, offset, groups);
   }
 
   /**
@@ -90,6 +77,10 @@ export class CommandRecorder {
    */
   dispatchPrepared(p: CachedPipeline, group: GPUBindGroup, offset: number, buffers: readonly GPUBuffer[], groups: readonly [number, number, number]): void {
     for (const b of buffers) this.pending.add(b);
+    this.record(p, group, offset, groups);
+  }
+
+  private record(p: CachedPipeline, group: GPUBindGroup, offset: number, groups: readonly [number, number, number]): void {
     const encoder = this.ensureEncoder();
     if (!this.pass) {
       this.pass = encoder.beginComputePass();

@@ -20,6 +20,7 @@ export type {
   HeavyKernels,
   Pool2dParams,
   ProgramCall,
+  ProgramCallOf,
   ReduceOp,
   Shape4,
   StridedView,
@@ -27,6 +28,7 @@ export type {
 } from "./backend/contract.js";
 export { COMPARISON_OPS, KERNEL_OUTPUT_ARG } from "./backend/contract.js";
 export { capture, type CaptureOptions, type CaptureResult, type CaptureStats, type Captured } from "./capture/capture.js";
+export { runProgramCall } from "./capture/runner.js";
 export { registerBackend, removeBackend, setBackend, getBackend, getBackendName, findBackend, listBackends } from "./backend/registry.js";
 export { tidy, keep, dispose } from "./memory/scope.js";
 export type { MemoryInfo } from "./memory/storage.js";

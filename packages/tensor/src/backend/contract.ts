@@ -134,17 +134,21 @@ export const KERNEL_OUTPUT_ARG: { readonly [K in HeavyKernelName]: number } = {
 };
 
 /**
- * One backend call of a recorded program (see `capture` in the core): the primitive or kernel and
- * its arguments, exactly as the backend received them when the program was recorded.
+ * One backend call of a recorded program (see `capture` in the core), generic over how it names
+ * buffers (`B`), strided views (`V`) and heavy kernels' arguments (`A`): a backend gets real
+ * buffers and views (`ProgramCall`), the core's recording gets ids.
  */
-export type ProgramCall =
-  | { readonly op: "fill"; readonly out: BackendBuffer; readonly value: number }
-  | { readonly op: "copy"; readonly src: StridedView; readonly dst: StridedView }
-  | { readonly op: "unary"; readonly fn: UnaryOp; readonly x: StridedView; readonly out: BackendBuffer }
-  | { readonly op: "binary"; readonly fn: BinaryOp; readonly a: StridedView; readonly b: StridedView; readonly out: BackendBuffer }
-  | { readonly op: "where"; readonly cond: StridedView; readonly a: StridedView; readonly b: StridedView; readonly out: BackendBuffer }
-  | { readonly op: "reduce"; readonly fn: ReduceOp; readonly x: BackendBuffer; readonly outer: number; readonly inner: number; readonly out: BackendBuffer }
-  | { readonly op: "kernel"; readonly name: HeavyKernelName; readonly args: readonly unknown[] };
+export type ProgramCallOf<B, V, A> =
+  | { readonly op: "fill"; readonly out: B; readonly value: number }
+  | { readonly op: "copy"; readonly src: V; readonly dst: V }
+  | { readonly op: "unary"; readonly fn: UnaryOp; readonly x: V; readonly out: B }
+  | { readonly op: "binary"; readonly fn: BinaryOp; readonly a: V; readonly b: V; readonly out: B }
+  | { readonly op: "where"; readonly cond: V; readonly a: V; readonly b: V; readonly out: B }
+  | { readonly op: "reduce"; readonly fn: ReduceOp; readonly x: B; readonly outer: number; readonly inner: number; readonly out: B }
+  | { readonly op: "kernel"; readonly name: HeavyKernelName; readonly args: readonly A[] };
+
+/** One backend call of a recorded program: the primitive or kernel and its arguments, as the backend received them. */
+export type ProgramCall = ProgramCallOf<BackendBuffer, StridedView, unknown>;
 
 /**
  * A recorded program handed to `Backend.compile`. Its calls write only the buffers they list as

@@ -4,7 +4,7 @@
  * buffers named by ids, then forwarded unchanged: the call runs eagerly and returns real results.
  * Calls a backend makes on itself from inside another call are forwarded without being logged.
  */
-import type { Backend, BackendBuffer, BinaryOp, HeavyKernelName, ReduceOp, StridedView, UnaryOp } from "../backend/contract.js";
+import type { Backend, BackendBuffer, BinaryOp, HeavyKernelName, ProgramCallOf, ReduceOp, StridedView, UnaryOp } from "../backend/contract.js";
 import { KERNEL_OUTPUT_ARG } from "../backend/contract.js";
 import type { DType, TypedArray } from "../dtype.js";
 import { type AssignEvent, captureHooks } from "./hooks.js";
@@ -24,14 +24,7 @@ export interface ViewRef {
 export type RecordedArg = { readonly buffer: BufferId } | { readonly view: ViewRef } | { readonly value: unknown };
 
 /** One logged backend call. */
-export type RecordedCall =
-  | { readonly op: "fill"; readonly out: BufferId; readonly value: number }
-  | { readonly op: "copy"; readonly src: ViewRef; readonly dst: ViewRef }
-  | { readonly op: "unary"; readonly fn: UnaryOp; readonly x: ViewRef; readonly out: BufferId }
-  | { readonly op: "binary"; readonly fn: BinaryOp; readonly a: ViewRef; readonly b: ViewRef; readonly out: BufferId }
-  | { readonly op: "where"; readonly cond: ViewRef; readonly a: ViewRef; readonly b: ViewRef; readonly out: BufferId }
-  | { readonly op: "reduce"; readonly fn: ReduceOp; readonly x: BufferId; readonly outer: number; readonly inner: number; readonly out: BufferId }
-  | { readonly op: "kernel"; readonly name: HeavyKernelName; readonly args: readonly RecordedArg[] };
+export type RecordedCall = ProgramCallOf<BufferId, ViewRef, RecordedArg>;
 
 /** What the recording knows about one buffer. */
 export interface RecordedBuffer {

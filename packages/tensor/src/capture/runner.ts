@@ -5,6 +5,7 @@
  */
 import type { Backend, BackendBuffer, BackendProgram, CompiledProgram, ProgramCall, StridedView } from "../backend/contract.js";
 import type { DType, TypedArray } from "../dtype.js";
+import { TesseraError } from "../errors.js";
 import { Storage, storageOf } from "../memory/storage.js";
 import { contiguousCopy } from "../ops/elementwise.js";
 import { Tensor } from "../tensor.js";
@@ -18,6 +19,35 @@ export interface ResultView {
   readonly strides: readonly number[];
   readonly offset: number;
   readonly dtype: DType;
+}
+
+/** Makes `call` on `backend`, as the core made it when the program was recorded. */
+export function runProgramCall(backend: Backend, call: ProgramCall): void {
+  switch (call.op) {
+    case "fill":
+      backend.fill(call.out, call.value);
+      return;
+    case "copy":
+      backend.copy(call.src, call.dst);
+      return;
+    case "unary":
+      backend.unary(call.fn, call.x, call.out);
+      return;
+    case "binary":
+      backend.binary(call.fn, call.a, call.b, call.out);
+      return;
+    case "where":
+      backend.where(call.cond, call.a, call.b, call.out);
+      return;
+    case "reduce":
+      backend.reduce(call.fn, call.x, call.outer, call.inner, call.out);
+      return;
+    case "kernel": {
+      const kernel = backend.kernels?.[call.name] as ((...args: unknown[]) => void) | undefined;
+      if (!kernel) throw new TesseraError("capture", `the '${backend.name}' backend has no '${call.name}' kernel any more`);
+      kernel.apply(backend.kernels, call.args as unknown[]);
+    }
+  }
 }
 
 /** What a replay found that makes the program unusable: the caller records the function again. */
@@ -160,34 +190,7 @@ export class Runner {
   }
 
   private interpret(dynamic: readonly BackendBuffer[]): void {
-    const b = this.backend;
-    for (const c of this.bind(dynamic)) {
-      switch (c.op) {
-        case "fill":
-          b.fill(c.out, c.value);
-          break;
-        case "copy":
-          b.copy(c.src, c.dst);
-          break;
-        case "unary":
-          b.unary(c.fn, c.x, c.out);
-          break;
-        case "binary":
-          b.binary(c.fn, c.a, c.b, c.out);
-          break;
-        case "where":
-          b.where(c.cond, c.a, c.b, c.out);
-          break;
-        case "reduce":
-          b.reduce(c.fn, c.x, c.outer, c.inner, c.out);
-          break;
-        case "kernel": {
-          const kernels = b.kernels as Record<string, (...a: unknown[]) => void>;
-          kernels[c.name]!.apply(kernels, c.args as unknown[]);
-          break;
-        }
-      }
-    }
+    for (const c of this.bind(dynamic)) runProgramCall(this.backend, c);
   }
 
   /** Frees the program's buffers and lets go of the tensors it baked in. */
