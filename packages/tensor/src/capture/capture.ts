@@ -108,8 +108,14 @@ function detach(tensors: Tensor[]): Tensor[] {
   });
 }
 
+/** A number per backend instance: a program belongs to the instance it was recorded on. */
+const backendIds = new WeakMap<Backend, number>();
+let nextBackendId = 0;
+
 function signature(backend: Backend, args: readonly Tensor[]): string {
-  return args.map((t) => `${t.dtype}[${t.shape}]/${t.strides}+${t.offset}:${t.storage.buffer.size}`).join(" ") + `@${backend.name}`;
+  let id = backendIds.get(backend);
+  if (id === undefined) backendIds.set(backend, (id = nextBackendId++));
+  return args.map((t) => `${t.dtype}[${t.shape}]/${t.strides}+${t.offset}:${t.storage.buffer.size}`).join(" ") + `@${backend.name}#${id}`;
 }
 
 /**
@@ -181,6 +187,7 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
       }));
       entry.runner = new Runner(backend, plan, views, value === undefined ? "none" : value instanceof Tensor ? "tensor" : "array");
       entry.previous = null;
+      entry.attempts = 0;
     } else if (++entry.attempts >= MAX_ATTEMPTS) {
       // A first call may differ (it creates an optimizer's state, say); a function that keeps
       // failing is run eagerly from now on.
