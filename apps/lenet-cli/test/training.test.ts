@@ -148,7 +148,8 @@ describe("a training run", () => {
       signal: stop.signal,
       progressIntervalMs: 1, // a plain progress line after (about) every step
       onStdout: (text) => {
-        // Abort in the middle of epoch 1, after its 3rd minibatch.
+        // Abort in the middle of epoch 1, when its 3rd minibatch is reported. A step's loss is
+        // read while the next step runs, so the 4th is the current step then: training stops after it.
         if (/^progress: epoch 1\/2, minibatch 3\/50/.test(text)) {
           stepsSeen = 3;
           stop.abort();
@@ -159,11 +160,11 @@ describe("a training run", () => {
     expect(first.code).toBe(130);
     expect(first.stderr.trim().split("\n")).toEqual([
       STOPPING_LINE,
-      `Interrupted in epoch 1 after 3/50 minibatches (3 iterations): saved ${join(run, "last.safetensors")}; continue with --resume ${run}`,
+      `Interrupted in epoch 1 after 4/50 minibatches (4 iterations): saved ${join(run, "last.safetensors")}; continue with --resume ${run}`,
     ]);
     const state = JSON.parse((await loadSafetensors(join(run, "last.safetensors"))).metadata.run!);
-    expect(state).toMatchObject({ epoch: 1, minibatch: 3, stopReason: null, history: [] });
-    expect(state.interval.steps).toBe(3);
+    expect(state).toMatchObject({ epoch: 1, minibatch: 4, stopReason: null, history: [] });
+    expect(state.interval.steps).toBe(4);
     expect(JSON.parse(await readText(join(run, "summary.json"))).status).toBe("interrupted");
 
     const second = await cli(["--resume", run]);

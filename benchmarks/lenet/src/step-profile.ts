@@ -74,7 +74,7 @@ for (const name of Object.keys(kernels)) {
 }
 
 const { train } = await loadMnist();
-const training = lenetTraining(train, batch, 10);
+const training = lenetTraining(train, batch, 10, { eager: true });
 const step = training.step;
 for (let i = 0; i < 3; i++) {
   const loss = step(i);

@@ -1,6 +1,7 @@
 /**
  * The LeNet-5 training workload the benchmark scripts share: nn's LeNet5 with the tutorial's
  * init, plain SGD (lr 0.1) and cross-entropy, stepping through a few cached MNIST batches in order.
+ * The step is captured (`T.capture`: recorded twice, then replayed) unless `eager` is asked for.
  */
 import "@tessera/autograd";
 import { type ImageSplit, batches } from "@tessera/datasets";
@@ -14,22 +15,26 @@ export interface LeNetTraining {
   dispose(): void;
 }
 
-export function lenetTraining(train: ImageSplit, batchSize: number, count: number): LeNetTraining {
+export function lenetTraining(train: ImageSplit, batchSize: number, count: number, options: { eager?: boolean } = {}): LeNetTraining {
   const model = new LeNet5();
   const optimizer = new SGD(model.parameters(), { lr: 0.1 });
   const data = batches(train, { batchSize });
   const cached = Array.from({ length: Math.min(data.length, count) }, (_, i) => data.batch(i));
+  const trainStep = (x: T.Tensor, y: T.Tensor) => {
+    const loss = crossEntropyLoss(model.forward(x), y);
+    loss.backward();
+    optimizer.step();
+    optimizer.zeroGrad();
+    return loss;
+  };
+  const captured = T.capture(trainStep, { key: () => optimizer.lr });
   return {
-    step: (i) =>
-      T.tidy(() => {
-        const { x, y } = cached[i % cached.length]!;
-        const loss = crossEntropyLoss(model.forward(x), y);
-        loss.backward();
-        optimizer.step();
-        optimizer.zeroGrad();
-        return loss;
-      }),
+    step: (i) => {
+      const { x, y } = cached[i % cached.length]!;
+      return options.eager ? T.tidy(() => trainStep(x, y)) : captured(x, y);
+    },
     dispose() {
+      captured.dispose();
       for (const { x, y } of cached) T.dispose([x, y]);
       model.dispose();
       optimizer.dispose();

@@ -4,15 +4,33 @@
  */
 import { type WebGPUBuffer as Buf, WebGPUBuffer, gpuBuffer, hostArray } from "./buffer.js";
 import { BufferPool } from "./buffer-pool.js";
-import type { Backend, BackendBuffer, BackendMemory, BinaryOp, DType, HeavyKernels, ReduceOp, StridedView, TypedArray, UnaryOp } from "./contract.js";
+import { runProgramCall } from "@tessera/tensor";
+import { CompiledDispatches, type RecordedDispatch } from "./compile/compiled-program.js";
+import { type FusedCall, fuseElementwise } from "./compile/fusion.js";
+import type {
+  Backend,
+  BackendBuffer,
+  BackendMemory,
+  BackendProgram,
+  BinaryOp,
+  CompiledProgram,
+  DType,
+  HeavyKernels,
+  ReduceOp,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from "./contract.js";
 import { type AcquiredDevice, type AdapterSummary, type DeviceOptions, acquireDevice } from "./device.js";
+import { HostCounters } from "./counters.js";
 import { CommandRecorder, type StorageBinding } from "./encoder.js";
 import { FailureState, WebGPUBackendError, WebGPUDeviceLostError, WebGPUExecutionError, WebGPULimitError, WebGPUOutOfMemoryError } from "./errors.js";
 import { BufferUsage, MapMode } from "./gpu-constants.js";
 import { binary, where } from "./kernels/binary.js";
 import type { KernelContext } from "./kernels/context.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./kernels/conv2d.js";
-import { copy, fill } from "./kernels/copy.js";
+import { copy, fill, isBroadcastScalar, wordOf } from "./kernels/copy.js";
+import { fused } from "./kernels/fused.js";
 import { gather } from "./kernels/gather.js";
 import { matmul } from "./kernels/matmul.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./kernels/pool2d.js";
@@ -30,15 +48,26 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   maxPooledBytes?: number;
   /**
    * In Node, wait for the GPU by sleeping in 1 ms slices instead of letting Dawn's bindings poll in
-   * a busy loop, which takes a CPU core from software adapters (default true; see wait.ts).
+   * a busy loop, which takes a CPU core from software adapters (see wait.ts). Default: true on
+   * software adapters (lavapipe, SwiftShader) and on devices passed in, false on GPUs.
    */
   idleWait?: boolean;
 }
 
-/** Counters for diagnostics and tests. */
+/** Counters for diagnostics and tests; the host-work totals run from the backend's creation. */
 export interface WebGPUStats {
   /** Command buffers submitted so far. */
   submits: number;
+  /** Compute dispatches recorded so far. */
+  dispatches: number;
+  /** Bind groups created so far (cache misses). */
+  bindGroupsCreated: number;
+  /** Host-to-GPU buffer writes so far (the parameter block's upload at each submit included). */
+  writes: number;
+  /** Staging buffers created so far, for uploads and readbacks. */
+  stagingBuffers: number;
+  /** Times the host waited for the GPU so far (reads, syncs). */
+  waits: number;
   /** Compute pipelines compiled so far. */
   pipelines: number;
   /** Dispatches recorded but not yet submitted. */
@@ -89,6 +118,9 @@ export class WebGPUBackend implements Backend {
   private readonly recorder: CommandRecorder;
   private readonly ring: ParamsRing;
   private readonly ctx: KernelContext;
+  private readonly counters = new HostCounters();
+  /** While `compile` runs: where dispatches go instead of the command recorder, and the scratch buffers kernels ask for. */
+  private compiling: { dispatches: RecordedDispatch[]; temps: WebGPUBuffer[] } | null = null;
   private readonly live = new Set<WebGPUBuffer>();
   /** Deferred gradient kernels, in call order (see `Deferred`). */
   private deferred: Deferred[] = [];
@@ -98,7 +130,8 @@ export class WebGPUBackend implements Backend {
   private liveBytes = 0;
   private disposed = false;
   private readonly maxPooledBytes: number;
-  private readonly idle: boolean;
+  /** Whether waits for the GPU sleep in 1 ms slices (the `idleWait` option and its default). */
+  readonly idleWait: boolean;
 
   /** Use `createWebGPUBackend`, which acquires the device first. */
   constructor(acquired: AcquiredDevice, options: WebGPUBackendOptions = {}) {
@@ -107,7 +140,10 @@ export class WebGPUBackend implements Backend {
     const device = acquired.device;
     this.device = device;
     this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;
-    this.idle = (options.idleWait ?? true) && canIdleWait();
+    // Sleeping helps only where the "GPU" is the CPU itself; elsewhere it would add up to a
+    // millisecond to every wait. A device passed in has an unknown adapter: keep sleeping.
+    const software = !acquired.owned || acquired.adapter.isFallbackAdapter || acquired.adapter.architecture === "software";
+    this.idleWait = (options.idleWait ?? software) && canIdleWait();
     device.lost.then(
       (info) => this.failures.record(this.disposed ? disposedError() : new WebGPUDeviceLostError(info.reason, info.message)),
       () => {},
@@ -128,20 +164,41 @@ export class WebGPUBackend implements Backend {
     }
     const limits = device.limits;
     this.pool = new BufferPool((bytes) => this.createBuffer(bytes, STORAGE_USAGE, "tensor"), limits.maxBufferSize);
-    this.readPool = new BufferPool((bytes) => this.createBuffer(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, "readback staging"), limits.maxBufferSize);
+    this.readPool = new BufferPool((bytes) => {
+      this.counters.stagingBuffers++;
+      return this.createBuffer(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, "readback staging");
+    }, limits.maxBufferSize);
     this.pipelines = new PipelineCache(device, (e) => this.failures.record(e));
     this.ring = new ParamsRing(device, 256 * 1024, Math.max(16, limits.minUniformBufferOffsetAlignment));
-    this.recorder = new CommandRecorder(device, this.failures, this.ring, options.maxDispatchesPerBatch ?? 128, () => {
-      // Trimming waits for a submit: destroying a buffer an unsubmitted command uses would void it.
-      this.pool.trim(this.maxPooledBytes);
-      this.readPool.trim(READ_POOL_BYTES);
-    });
+    this.recorder = new CommandRecorder(
+      device,
+      this.failures,
+      this.ring,
+      options.maxDispatchesPerBatch ?? 128,
+      () => {
+        // Trimming waits for a submit: destroying a buffer an unsubmitted command uses would void it.
+        this.pool.trim(this.maxPooledBytes);
+        this.readPool.trim(READ_POOL_BYTES);
+      },
+      this.counters,
+    );
     this.ctx = {
       pipelines: this.pipelines,
-      recorder: this.recorder,
+      recorder: {
+        dispatch: (pipeline, params, storage, groups) => {
+          if (!this.compiling) this.recorder.dispatch(pipeline, params, storage, groups);
+          else if (groups[0] > 0 && groups[1] > 0 && groups[2] > 0) this.compiling.dispatches.push({ pipeline, params, storage, groups });
+        },
+      },
       maxWorkgroupsPerDim: limits.maxComputeWorkgroupsPerDimension,
-      temp: (size: number, dtype: DType) => this.alloc(size, dtype),
-      releaseTemp: (b: Buf) => this.free(b),
+      temp: (size: number, dtype: DType) => {
+        const t = this.alloc(size, dtype);
+        this.compiling?.temps.push(t); // a compiled program keeps its scratch buffers
+        return t;
+      },
+      releaseTemp: (b: Buf) => {
+        if (!this.compiling) this.free(b);
+      },
     };
     const k = (op: string, out: BackendBuffer) => {
       this.check();
@@ -161,12 +218,15 @@ export class WebGPUBackend implements Backend {
       conv2dBackwardInput: (dy, dys, w, ws, out, xs, p) => {
         const o = k("conv2dBackwardInput", out);
         this.settle([dy, w], [o]);
-        this.defer(o, (ctx) => conv2dBackwardInput(ctx, dy, dys, w, ws, o, xs, p));
+        // A compiled program has dropped unused gradients already: it records them straight away.
+        if (this.compiling) conv2dBackwardInput(this.ctx, dy, dys, w, ws, o, xs, p);
+        else this.defer(o, (ctx) => conv2dBackwardInput(ctx, dy, dys, w, ws, o, xs, p));
       },
       conv2dBackwardWeight: (x, xs, dy, dys, out, ws, p) => {
         const o = k("conv2dBackwardWeight", out);
         this.settle([x, dy], [o]);
-        this.defer(o, (ctx) => conv2dBackwardWeight(ctx, x, xs, dy, dys, o, ws, p));
+        if (this.compiling) conv2dBackwardWeight(this.ctx, x, xs, dy, dys, o, ws, p);
+        else this.defer(o, (ctx) => conv2dBackwardWeight(ctx, x, xs, dy, dys, o, ws, p));
       },
       maxPool2d: (x, xs, out, os, p) => {
         const o = k("maxPool2d", out);
@@ -235,15 +295,32 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * Before an op reads `reads` and writes `writes`: records every deferred kernel whose output it
-   * touches, or whose operands it overwrites, so that work stays in program order.
+   * Before an op reads `reads` and writes `writes`: uploads the host-side scalars it reads (see
+   * `WebGPUBuffer.hostWord`), forgets those it overwrites, and records every deferred kernel whose
+   * output it touches, or whose operands it overwrites, so that work stays in program order.
    */
   private settle(reads: readonly BackendBuffer[], writes: readonly BackendBuffer[]): void {
+    for (const b of reads) if (b instanceof WebGPUBuffer && b.hostWord !== undefined) this.uploadHostWord(b);
+    for (const b of writes) if (b instanceof WebGPUBuffer) b.hostWord = undefined;
     if (this.deferred.length === 0) return;
     const touched = (d: Deferred) =>
       reads.some((b) => b instanceof WebGPUBuffer && b.gpu === d.out) ||
       writes.some((b) => b instanceof WebGPUBuffer && (b.gpu === d.out || d.reads.has(b.gpu)));
     for (const d of this.deferred.filter(touched)) this.resolve(d, true);
+  }
+
+  /** The buffers of `views` an elementwise kernel binds: a host-side broadcast scalar becomes a kernel parameter instead. */
+  private bound(...views: StridedView[]): BackendBuffer[] {
+    const out: BackendBuffer[] = [];
+    for (const v of views) if (!(v.buffer instanceof WebGPUBuffer && v.buffer.hostWord !== undefined && isBroadcastScalar(v))) out.push(v.buffer);
+    return out;
+  }
+
+  /** Writes a host-side scalar to its GPU buffer, for a reader that binds the buffer. */
+  private uploadHostWord(b: WebGPUBuffer): void {
+    const word = b.hostWord!;
+    b.hostWord = undefined;
+    this.writeWords(b, Uint32Array.of(word));
   }
 
   /** Records every deferred kernel (before submitting, so explicit syncs and flushes run them). */
@@ -267,8 +344,9 @@ export class WebGPUBackend implements Backend {
 
   /** Awaits GPU work, failing early on a recorded failure, sleeping rather than spinning in Node. */
   private wait<T>(p: Promise<T>): Promise<T> {
+    this.counters.waits++;
     const raced = this.failures.race(p);
-    return this.idle ? idleWait(raced) : raced;
+    return this.idleWait ? idleWait(raced) : raced;
   }
 
   /** Throws the first recorded GPU failure (lost device, out of memory) or a disposed-backend error. */
@@ -303,9 +381,13 @@ export class WebGPUBackend implements Backend {
     this.liveBytes -= buffer.gpu.size;
     const unused = this.deferred.find((d) => d.out === buffer.gpu);
     if (unused) this.resolve(unused, false);
-    // A deferred kernel still reading the buffer keeps it out of the pool until it is resolved.
-    if (this.deferred.some((d) => d.reads.has(buffer.gpu))) this.held.add(buffer.gpu);
-    else this.pool.release(buffer.gpu);
+    this.releaseGpu(buffer.gpu);
+  }
+
+  /** Returns a GPU buffer to the pool; a deferred kernel still reading it keeps it out until it is resolved. */
+  private releaseGpu(gpu: GPUBuffer): void {
+    if (this.deferred.some((d) => d.reads.has(gpu))) this.held.add(gpu);
+    else this.pool.release(gpu);
   }
 
   /** Replaces the contents of `buffer`; ordered after every op recorded before it. */
@@ -318,18 +400,29 @@ export class WebGPUBackend implements Backend {
     if (b.size === 0) return;
     this.settle([], [b]);
     const words = toWords(b.dtype, data);
-    const bytes = words.byteLength;
-    if (!this.recorder.pending.has(b.gpu)) {
-      // Nothing unsubmitted touches the buffer, so writing ahead of the batch cannot be observed.
-      this.device.queue.writeBuffer(b.gpu, 0, words.buffer, words.byteOffset, bytes);
-      return;
+    // A scalar stays on the host until a kernel binds it; most take it as a parameter instead.
+    if (b.size === 1) b.hostWord = new Uint32Array(words.buffer, words.byteOffset, 1)[0]!;
+    else this.writeWords(b, words);
+  }
+
+  /**
+   * Uploads `words` into `b`. Recorded, unsubmitted work may still read the old contents (a pooled
+   * buffer freed earlier in the batch): then `b` moves to an idle pooled buffer of its size class
+   * first (nothing but the old contents' readers can refer to the old one), so the upload never
+   * needs a staging buffer or a copy inside the batch.
+   */
+  private writeWords(b: WebGPUBuffer, words: Float32Array | Int32Array | Uint32Array): void {
+    const pending = this.recorder.pending;
+    if (pending.has(b.gpu)) {
+      const old = b.gpu;
+      // A deferred kernel still reading the old buffer keeps it out of the pool (see releaseGpu).
+      if (this.deferred.some((d) => d.reads.has(old))) {
+        b.gpu = this.pool.acquire(old.size, (g) => !pending.has(g));
+        this.held.add(old);
+      } else b.gpu = this.pool.exchange(old, (g) => !pending.has(g));
     }
-    // Recorded work still reads the old contents: stage the data and copy it in order.
-    const staging = this.device.createBuffer({ label: "tessera upload", size: bytes, usage: BufferUsage.COPY_SRC, mappedAtCreation: true });
-    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, bytes));
-    staging.unmap();
-    this.recorder.copy(staging, 0, b.gpu, 0, bytes);
-    this.recorder.afterNextSubmit(() => staging.destroy());
+    this.device.queue.writeBuffer(b.gpu, 0, words.buffer, words.byteOffset, words.byteLength);
+    this.counters.writes++;
   }
 
   /** Copies the buffer into a staging buffer, submits, maps it and converts to the host array. */
@@ -366,34 +459,36 @@ export class WebGPUBackend implements Backend {
     this.check();
     const b = gpuBuffer(buffer, "fill");
     this.settle([], [b]);
-    fill(this.ctx, b, value);
+    // Compiled programs keep no host-side values in their buffers (a run would not refresh them).
+    if (b.size === 1 && !this.compiling) b.hostWord = wordOf(value, b.dtype);
+    else fill(this.ctx, b, value);
   }
 
   /** dst[i] = src[i] with dtype conversion, both strided. */
   copy(src: StridedView, dst: StridedView): void {
     this.check();
-    this.settle([src.buffer], [dst.buffer]);
+    this.settle(this.bound(src), [dst.buffer]);
     copy(this.ctx, src, dst);
   }
 
   /** out = op(x). */
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer): void {
     this.check();
-    this.settle([x.buffer], [out]);
+    this.settle(this.bound(x), [out]);
     unary(this.ctx, op, x, gpuBuffer(out, "unary"));
   }
 
   /** out = a op b. */
   binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer): void {
     this.check();
-    this.settle([a.buffer, b.buffer], [out]);
+    this.settle(this.bound(a, b), [out]);
     binary(this.ctx, op, a, b, gpuBuffer(out, "binary"));
   }
 
   /** out = cond ? a : b. */
   where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer): void {
     this.check();
-    this.settle([cond.buffer, a.buffer, b.buffer], [out]);
+    this.settle(this.bound(cond, a, b), [out]);
     where(this.ctx, cond, a, b, gpuBuffer(out, "where"));
   }
 
@@ -420,6 +515,71 @@ export class WebGPUBackend implements Backend {
     void this.recorder.flush();
   }
 
+  /**
+   * Prepares a recorded program (see `capture` in @tessera/tensor): fuses its elementwise chains
+   * (compile/fusion.ts), then runs every call's kernel selection and parameter packing once,
+   * keeping the dispatches instead of recording them, so that a run only records prepared dispatches. Unused gradient kernels were already dropped from
+   * the program, so nothing is deferred; scratch buffers stay with the program until it is disposed.
+   */
+  compile(program: BackendProgram): CompiledProgram {
+    this.check();
+    this.settleAll();
+    const dynamic = program.dynamic.map((b) => gpuBuffer(b, "compile"));
+    // Dynamic buffers change every run: none of their values may be baked in as a parameter.
+    for (const b of dynamic) if (b.hostWord !== undefined) this.uploadHostWord(b);
+    const compiling = { dispatches: [] as RecordedDispatch[], temps: [] as WebGPUBuffer[] };
+    this.compiling = compiling;
+    try {
+      for (const call of fuseElementwise(program.calls, new Set(program.dynamic))) {
+        if (call.op === "fused") this.executeFused(call);
+        else runProgramCall(this, call);
+      }
+    } catch (e) {
+      for (const t of compiling.temps) this.free(t);
+      throw e;
+    } finally {
+      this.compiling = null;
+    }
+    const alignment = Math.max(16, this.device.limits.minUniformBufferOffsetAlignment);
+    const prepared = new CompiledDispatches(
+      this.device,
+      this.recorder,
+      compiling.dispatches,
+      dynamic.map((b) => b.gpu),
+      alignment,
+    );
+    this.counters.writes++; // the parameters, written once
+    return {
+      run: (buffers) => {
+        this.check();
+        this.settleAll();
+        const gpus = buffers.map((b, i) => {
+          const w = gpuBuffer(b, "run");
+          if (w.size !== dynamic[i]!.size || w.dtype !== dynamic[i]!.dtype) {
+            throw new WebGPUBackendError(
+              `run: dynamic buffer ${i} has ${w.size} ${w.dtype} elements, the program was compiled for ${dynamic[i]!.size} ${dynamic[i]!.dtype}`,
+            );
+          }
+          if (w.hostWord !== undefined) this.uploadHostWord(w);
+          return w.gpu;
+        });
+        prepared.run(gpus);
+      },
+      dispose: () => {
+        prepared.destroy();
+        for (const t of compiling.temps) this.free(t);
+        compiling.temps.length = 0;
+      },
+    };
+  }
+
+  /** Records a fused elementwise call (see compile/fusion.ts). */
+  private executeFused(call: FusedCall): void {
+    const out = gpuBuffer(call.out, "fused");
+    this.settle(this.bound(...call.inputs), [out]);
+    fused(this.ctx, call, out);
+  }
+
   /** Buffers and bytes in use by tensors and held in the reuse pool. */
   memory(): BackendMemory {
     return {
@@ -430,10 +590,16 @@ export class WebGPUBackend implements Backend {
     };
   }
 
-  /** Diagnostics: submits, compiled pipelines, dispatches waiting for the next submit. */
+  /** Diagnostics: host work so far (dispatches, bind groups, writes, staging buffers, submits, waits), pipelines, pending work. */
   stats(): WebGPUStats {
+    const c = this.counters;
     return {
-      submits: this.recorder.submitCount,
+      submits: c.submits,
+      dispatches: c.dispatches,
+      bindGroupsCreated: c.bindGroupsCreated,
+      writes: c.writes,
+      stagingBuffers: c.stagingBuffers,
+      waits: c.waits,
       pipelines: this.pipelines.size,
       pendingDispatches: this.recorder.pendingDispatches,
       elidedKernels: this.elided,

@@ -42,18 +42,46 @@ export class BufferPool {
     return this.bytes;
   }
 
-  /** A buffer of at least `bytes` bytes: a pooled one of the same class, or a new one. */
-  acquire(bytes: number): GPUBuffer {
+  /**
+   * A buffer of at least `bytes` bytes: a pooled one of the same class (the most recently freed
+   * that `accept` takes, when given), or a new one.
+   */
+  acquire(bytes: number, accept?: (buffer: GPUBuffer) => boolean): GPUBuffer {
     let cls = sizeClass(bytes);
     if (cls > this.maxBufferSize) cls = Math.ceil(bytes / 4) * 4;
     const list = this.free.get(cls);
-    const reused = list?.pop();
-    if (reused) {
-      this.count--;
-      this.bytes -= reused.size;
-      return reused;
+    if (list && list.length > 0) {
+      let k = list.length - 1;
+      if (accept) while (k >= 0 && !accept(list[k]!)) k--;
+      if (k >= 0) {
+        const reused = list[k]!;
+        list.splice(k, 1);
+        this.count--;
+        this.bytes -= reused.size;
+        return reused;
+      }
     }
     return this.create(cls);
+  }
+
+  /**
+   * A pooled buffer of `buffer`'s size class that `accept` takes, put in the pool in `buffer`'s
+   * place (same position, so the order in which later allocations get buffers does not change);
+   * a new buffer when none is accepted, `buffer` then simply joining the pool.
+   */
+  exchange(buffer: GPUBuffer, accept: (candidate: GPUBuffer) => boolean): GPUBuffer {
+    const list = this.free.get(buffer.size);
+    if (list) {
+      for (let k = list.length - 1; k >= 0; k--) {
+        const candidate = list[k]!;
+        if (accept(candidate)) {
+          list[k] = buffer;
+          return candidate;
+        }
+      }
+    }
+    this.release(buffer);
+    return this.create(buffer.size);
   }
 
   /** Returns a buffer for reuse. Safe while queued work still uses it: the queue runs in order. */

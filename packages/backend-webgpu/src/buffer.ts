@@ -10,12 +10,22 @@ import { WebGPUBackendError } from "./errors.js";
 export class WebGPUBuffer implements BackendBuffer {
   /** False once `free` returned the GPU buffer to the pool. */
   live = true;
+  /**
+   * The one element of a one-element buffer written or filled from the host and not uploaded
+   * yet, as its 32-bit word. Scalars (a learning rate, the 1 of `1 - y²`) are mostly consumed
+   * broadcast by elementwise kernels, which take the word as a kernel parameter: then the buffer
+   * is never written at all. Anything else that reads it uploads it first (see backend.ts).
+   */
+  hostWord: number | undefined = undefined;
 
   constructor(
     readonly size: number,
     readonly dtype: DType,
-    /** The pooled GPU buffer; its capacity may exceed `bindBytes` (size classes). */
-    readonly gpu: GPUBuffer,
+    /**
+     * The pooled GPU buffer; its capacity may exceed `bindBytes` (size classes). A write may swap
+     * it for an idle one when recorded work still reads the old contents (see `write`).
+     */
+    public gpu: GPUBuffer,
   ) {}
 
   /** Bytes a kernel binds: one word per element, at least one word (WebGPU has no empty bindings). */

@@ -6,14 +6,18 @@ export type {
   Backend,
   BackendBuffer,
   BackendMemory,
+  BackendProgram,
   BinaryOp,
+  CompiledProgram,
   Conv2dParams,
   DType,
   HeavyKernels,
   Pool2dParams,
+  ProgramCall,
   ReduceOp,
   Shape4,
   StridedView,
   TypedArray,
   UnaryOp,
 } from "@tessera/tensor";
+export { KERNEL_OUTPUT_ARG } from "@tessera/tensor";

@@ -4,6 +4,7 @@
  * `sync` is called, or every `maxDispatches` dispatches so the GPU starts while JS keeps recording.
  * Submitting per op would cost a queue round trip per op, which dominates small training steps.
  */
+import type { HostCounters } from "./counters.js";
 import { type FailureState, WebGPUExecutionError, WebGPUOutOfMemoryError } from "./errors.js";
 import { ParamsRing } from "./params-ring.js";
 import type { CachedPipeline } from "./pipelines.js";
@@ -23,9 +24,10 @@ export class CommandRecorder {
   readonly pending = new Set<GPUBuffer>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline last set in the open pass. */
+  private passPipeline: GPUComputePipeline | null = null;
   private dispatches = 0;
   private afterSubmit: Array<() => void> = [];
-  private submits = 0;
   private readonly groups = new Map<string, GPUBindGroup>();
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 1;
@@ -36,11 +38,12 @@ export class CommandRecorder {
     private readonly ring: ParamsRing,
     private readonly maxDispatches: number,
     private readonly onSubmitted: () => void,
+    private readonly counters: HostCounters,
   ) {}
 
-  /** Number of batches submitted so far (for tests and diagnostics). */
-  get submitCount(): number {
-    return this.submits;
+  /** Whether commands are recorded and not yet submitted. */
+  get hasPendingWork(): boolean {
+    return this.encoder !== null;
   }
 
   /** Dispatches recorded in the current batch. */
@@ -65,12 +68,53 @@ export class CommandRecorder {
     }
     const group = this.bindGroup(p, ParamsRing.bindingBytes(params.length), storage);
     for (const s of storage) this.pending.add(s.buffer);
+    this.record(p, group, offset, groups);
+  }
+
+  /**
+   * Records a dispatch prepared in advance (a compiled program's): pipeline, bind group and the
+   * parameter block's offset are ready; `buffers` are the storage buffers the group binds.
+   */
+  dispatchPrepared(p: CachedPipeline, group: GPUBindGroup, offset: number, buffers: readonly GPUBuffer[], groups: readonly [number, number, number]): void {
+    for (const b of buffers) this.pending.add(b);
+    this.record(p, group, offset, groups);
+  }
+
+  private record(p: CachedPipeline, group: GPUBindGroup, offset: number, groups: readonly [number, number, number]): void {
     const encoder = this.ensureEncoder();
-    this.pass ??= encoder.beginComputePass();
-    this.pass.setPipeline(p.pipeline);
+    if (!this.pass) {
+      this.pass = encoder.beginComputePass();
+      this.passPipeline = null;
+    }
+    // Consecutive dispatches of one kernel (a program's parameter updates) set it once.
+    if (this.passPipeline !== p.pipeline) {
+      this.pass.setPipeline(p.pipeline);
+      this.passPipeline = p.pipeline;
+    }
     this.pass.setBindGroup(0, group, [offset]);
     this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.counters.dispatches++;
     if (++this.dispatches >= this.maxDispatches) this.flush();
+  }
+
+  /** Creates a bind group: `params` (`paramBytes` of it, at a dynamic offset) then the storage bindings. */
+  createBindGroup(layout: GPUBindGroupLayout, params: GPUBuffer, paramBytes: number, storage: readonly StorageBinding[]): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params, offset: 0, size: paramBytes } }];
+    storage.forEach((s, i) => {
+      entries.push({ binding: i + 1, resource: { buffer: s.buffer, offset: 0, size: s.size } });
+    });
+    this.counters.bindGroupsCreated++;
+    return this.device.createBindGroup({ layout, entries });
+  }
+
+  /** A small number naming a GPU buffer (for cache keys). */
+  idOf(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(b, id);
+    }
+    return id;
   }
 
   /**
@@ -85,23 +129,10 @@ export class CommandRecorder {
     let group = this.groups.get(key);
     if (!group) {
       if (this.groups.size >= MAX_BIND_GROUPS) this.groups.clear();
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring.buffer, offset: 0, size: paramBytes } }];
-      storage.forEach((s, i) => {
-        entries.push({ binding: i + 1, resource: { buffer: s.buffer, offset: 0, size: s.size } });
-      });
-      group = this.device.createBindGroup({ layout: p.layout, entries });
+      group = this.createBindGroup(p.layout, this.ring.buffer, paramBytes, storage);
       this.groups.set(key, group);
     }
     return group;
-  }
-
-  private idOf(b: GPUBuffer): number {
-    let id = this.ids.get(b);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(b, id);
-    }
-    return id;
   }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass: copies cannot live inside one). */
@@ -134,7 +165,7 @@ export class CommandRecorder {
       this.pass = null;
     }
     const device = this.device;
-    this.ring.upload(device.queue);
+    if (this.ring.upload(device.queue)) this.counters.writes++;
     device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
     device.queue.submit([encoder.finish()]);
@@ -142,7 +173,7 @@ export class CommandRecorder {
     const oom = device.popErrorScope();
     this.encoder = null;
     this.dispatches = 0;
-    this.submits++;
+    this.counters.submits++;
     this.pending.clear();
     const after = this.afterSubmit;
     this.afterSubmit = [];

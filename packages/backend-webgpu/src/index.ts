@@ -6,7 +6,7 @@
 export { createWebGPUBackend, WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats } from "./backend.js";
 export { WebGPUBuffer } from "./buffer.js";
 export { sizeClass } from "./buffer-pool.js";
-export type { AcquiredDevice, AdapterSummary, DeviceOptions } from "./device.js";
+export { type AcquiredDevice, type AdapterSummary, DAWN_FLAGS_ENV, type DeviceOptions, parseDawnFlags } from "./device.js";
 export {
   WebGPUBackendError,
   WebGPUDeviceLostError,

@@ -42,10 +42,12 @@ export class ParamsRing {
     return offset;
   }
 
-  /** Uploads the staged slots and starts a new batch. Call right before submitting. */
-  upload(queue: GPUQueue): void {
-    if (this.used > 0) queue.writeBuffer(this.buffer, 0, this.host, 0, Math.ceil(this.used / 4) * 4);
+  /** Uploads the staged slots and starts a new batch; true when there were any. Call right before submitting. */
+  upload(queue: GPUQueue): boolean {
+    const used = this.used;
+    if (used > 0) queue.writeBuffer(this.buffer, 0, this.host, 0, Math.ceil(used / 4) * 4);
     this.used = 0;
+    return used > 0;
   }
 
   /** Releases the GPU buffer. */

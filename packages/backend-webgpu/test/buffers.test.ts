@@ -6,7 +6,7 @@ import { listBackends } from "@tessera/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import type { BackendBuffer } from "../src/contract.js";
 import { WebGPULimitError, WebGPUUnavailableError, WEBGPU_PRIORITY, createWebGPUBackend, sizeClass } from "../src/index.js";
-import { dense, tryBackend, upload, webgpuRequiredError, webgpuRequirement } from "./helpers.js";
+import { dense, tryBackend, typed, upload, webgpuRequiredError, webgpuRequirement } from "./helpers.js";
 
 const { backend, reason } = await tryBackend();
 const b = backend!;
@@ -79,6 +79,55 @@ describe.skipIf(!backend)(`webgpu buffers${backend ? "" : ` (skipped: no WebGPU 
     expect(Array.from(await b.read(y))).toEqual([-1, -2, -3]);
     expect(Array.from(await b.read(z))).toEqual([-10, -20, -30]);
     for (const t of [x, y, z]) b.free(t);
+  });
+
+  it("a write while queued work still reads the buffer moves it to an idle GPU buffer; both see the right contents", async () => {
+    const x = upload(b, "float32", [1, 2, 3, 4]);
+    const y = b.alloc(4, "float32");
+    b.unary("neg", dense(x, [4]), y); // recorded: x's GPU buffer is pending
+    const staged = b.stats().stagingBuffers;
+    b.write(x, Float32Array.of(5, 6, 7, 8));
+    expect(b.stats().stagingBuffers).toBe(staged);
+    const z = b.alloc(4, "float32");
+    b.unary("neg", dense(x, [4]), z);
+    expect(Array.from(await b.read(y))).toEqual([-1, -2, -3, -4]);
+    expect(Array.from(await b.read(z))).toEqual([-5, -6, -7, -8]);
+    expect(Array.from(await b.read(x))).toEqual([5, 6, 7, 8]);
+    for (const t of [x, y, z]) b.free(t);
+  });
+
+  it("one-element writes and fills stay on the host until a kernel binds them, with the same results either way", async () => {
+    for (const dtype of ["float32", "int32", "bool"] as const) {
+      const s = b.alloc(1, dtype);
+      b.write(s, typed(dtype, [dtype === "float32" ? -2.5 : dtype === "int32" ? -7 : 1]));
+      const x = upload(b, dtype, dtype === "bool" ? [0, 1, 1] : [1, 2, 3]);
+      const viaParam = b.alloc(3, dtype === "bool" ? "bool" : dtype);
+      // Broadcast (stride 0): the kernel takes the value as a parameter.
+      b.binary("maximum", dense(x, [3]), { buffer: s, shape: [3], strides: [0], offset: 0 }, viaParam);
+      // A [1] view with stride 1 and a reduction bind the buffer: it is uploaded first.
+      const bound = b.alloc(1, dtype);
+      b.binary("maximum", { buffer: s, shape: [1], strides: [1], offset: 0 }, { buffer: s, shape: [1], strides: [1], offset: 0 }, bound);
+      const expected = dtype === "float32" ? [1, 2, 3] : dtype === "int32" ? [1, 2, 3] : [1, 1, 1];
+      expect(Array.from(await b.read(viaParam))).toEqual(expected);
+      expect(Array.from(await b.read(bound))).toEqual([dtype === "float32" ? -2.5 : dtype === "int32" ? -7 : 1]);
+      expect(Array.from(await b.read(s))).toEqual([dtype === "float32" ? -2.5 : dtype === "int32" ? -7 : 1]);
+      for (const t of [s, x, viaParam, bound]) b.free(t);
+    }
+    const one = b.alloc(1, "float32");
+    b.fill(one, 3);
+    const sum = b.alloc(1, "float32");
+    b.reduce("sum", one, 1, 1, sum); // binds `one`
+    const scaled = b.alloc(2, "float32");
+    const two = upload(b, "float32", [1, 2]);
+    b.binary("mul", dense(two, [2]), { buffer: one, shape: [2], strides: [0], offset: 0 }, scaled);
+    expect(Array.from(await b.read(sum))).toEqual([3]);
+    expect(Array.from(await b.read(scaled))).toEqual([3, 6]);
+    // A kernel that overwrites the scalar replaces the host value.
+    b.unary("neg", { buffer: two, shape: [1], strides: [1], offset: 1 }, one);
+    const again = b.alloc(2, "float32");
+    b.binary("mul", dense(two, [2]), { buffer: one, shape: [2], strides: [0], offset: 0 }, again);
+    expect(Array.from(await b.read(again))).toEqual([-2, -4]);
+    for (const t of [one, sum, scaled, two, again]) b.free(t);
   });
 
   it("reuses a freed buffer for the next allocation of the same size class", async () => {
@@ -284,6 +333,10 @@ describe.skipIf(!backend)(`webgpu buffers${backend ? "" : ` (skipped: no WebGPU 
       expect(Array.from(await b.read(gx))).toEqual([17, 17, 34, 34]);
       for (const t of [x, dy, gw, twice, gx]) b.free(t);
     });
+  });
+
+  it("sleeps while waiting on a software adapter (lavapipe) by default", () => {
+    expect(b.idleWait).toBe(b.adapter.isFallbackAdapter || b.adapter.architecture === "software");
   });
 
   it("reads and syncs with idleWait off (Dawn's own polling) as well", async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BackendBuffer, DType, StridedView, TypedArray } from "../src/contract.js";
-import { type WebGPUBackend, createWebGPUBackend } from "../src/index.js";
+import { type WebGPUBackend, type WebGPUBackendOptions, createWebGPUBackend } from "../src/index.js";
 
 // Dawn's Vulkan loader warns (and some drivers fail) without a runtime directory.
 process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), "xdg-"));
@@ -102,5 +102,21 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const e = expected[i]!;
     if (Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= tol * Math.max(1, Math.abs(e))) continue;
     throw new Error(`${what}: element ${i} is ${a}, expected ${e} (tolerance ${tol})`);
+  }
+}
+
+/**
+ * A backend on Dawn's null backend, or why there is none. The null backend needs no GPU driver
+ * (only Dawn's Node bindings), so these suites run on every machine that can load them. It runs
+ * no shaders: what it reads back is unspecified, so its tests check counts and host behaviour only.
+ */
+export async function tryNullBackend(options: Omit<WebGPUBackendOptions, "dawnFlags"> = {}): Promise<{ backend: WebGPUBackend | null; reason: string }> {
+  try {
+    return { backend: await createWebGPUBackend({ ...options, dawnFlags: ["backend=null"] }), reason: "" };
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const requirement = webgpuRequirement();
+    if (requirement) throw webgpuRequiredError(requirement, reason);
+    return { backend: null, reason };
   }
 }

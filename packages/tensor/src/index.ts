@@ -14,17 +14,23 @@ export type {
   BackendBuffer,
   BackendFactory,
   BackendMemory,
+  BackendProgram,
   BinaryOp,
+  CompiledProgram,
   Conv2dParams,
   HeavyKernelName,
   HeavyKernels,
   Pool2dParams,
+  ProgramCall,
+  ProgramCallOf,
   ReduceOp,
   Shape4,
   StridedView,
   UnaryOp,
 } from "./backend/contract.js";
-export { COMPARISON_OPS } from "./backend/contract.js";
+export { COMPARISON_OPS, KERNEL_OUTPUT_ARG } from "./backend/contract.js";
+export { capture, type CaptureOptions, type CaptureResult, type CaptureStats, type Captured } from "./capture/capture.js";
+export { runProgramCall } from "./capture/runner.js";
 export { registerBackend, removeBackend, setBackend, getBackend, getBackendName, findBackend, listBackends } from "./backend/registry.js";
 export { tidy, keep, dispose } from "./memory/scope.js";
 export type { MemoryInfo } from "./memory/storage.js";

@@ -9,6 +9,7 @@ import { contiguousStrides, isContiguous, sizeOf } from "./shape.js";
 import * as ops from "./ops/index.js";
 import type { NestedArray, SliceSpec, TensorLike } from "./ops/index.js";
 import { type BackwardOptions, activeOp, autogradHooks } from "./ops/record.js";
+import { captureHooks } from "./capture/hooks.js";
 
 // Node 20 may lack the well-known symbol that `using` needs.
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for("Symbol.dispose");
@@ -114,8 +115,11 @@ export class Tensor {
     }
     const src = value.isContiguous ? value : ops.contiguousCopy(value);
     src.storage.retain();
+    const from = this.storage;
     this.storage.release();
     this.storage = src.storage;
+    // A capture carries assigned tensors (parameters, optimizer state) from step to step.
+    captureHooks.onAssign?.({ tensor: this, from: from.buffer, to: src.storage.buffer });
     (this as { strides: readonly number[] }).strides = Object.freeze(contiguousStrides(this.shape));
     (this as { offset: number }).offset = 0;
     if (src !== value) src.dispose();

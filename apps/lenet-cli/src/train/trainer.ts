@@ -108,6 +108,8 @@ export class Trainer {
   private state: RunState;
   /** The progress last given to the reporter (null before the first step of this session). */
   private progressShown: ProgressInfo | null = null;
+  /** One SGD step, captured: recorded on its first calls, then replayed (see `T.capture`). */
+  private readonly trainStep: T.Captured<[T.Tensor, T.Tensor], T.Tensor>;
 
   private constructor(options: TrainerOptions, model: LeNet5, optimizer: SGD, state: RunState) {
     this.options = options;
@@ -121,6 +123,17 @@ export class Trainer {
     this.trainBatches = batches(options.data.train, { batchSize: this.settings.batchSize, dropLast: true });
     this.nTrainBatches = this.trainBatches.length;
     this.state = state;
+    this.trainStep = T.capture(
+      (x: T.Tensor, y: T.Tensor) => {
+        const loss = crossEntropyLoss(model.forward(x), y);
+        loss.backward();
+        optimizer.step();
+        optimizer.zeroGrad();
+        return loss;
+      },
+      // Re-recorded if the learning rate changes; a replay skips optimizer.step()'s count.
+      { key: () => optimizer.lr, onReplay: () => optimizer.stepCount++ },
+    );
     this.earlyStopping = new EarlyStopping(
       {
         nTrainBatches: this.nTrainBatches,
@@ -181,28 +194,31 @@ export class Trainer {
     return join(this.outDir, name);
   }
 
-  /** One SGD step on minibatch `index`; returns its loss. A non-finite loss leaves the weights untouched. */
-  private async step(index: number): Promise<number> {
+  /**
+   * Records one SGD step on minibatch `index` and starts reading its loss, which the returned
+   * promise resolves to. The loop reads it one step late (after recording the next step), so the
+   * device is never idle waiting for the host; a non-finite loss therefore stops training after
+   * the update it caused (the weights saved at the last validation stay as they were).
+   */
+  private step(index: number): Promise<number> {
     const { x, y } = this.trainBatches.batch(index);
+    let loss: T.Tensor;
     try {
-      const loss = T.tidy(() => {
-        const l = crossEntropyLoss(this.model.forward(x), y);
-        l.backward();
-        return l;
-      });
-      let value: number;
-      try {
-        value = (await loss.data())[0]!;
-      } finally {
-        loss.dispose();
-      }
-      if (Number.isFinite(value)) this.optimizer.step();
-      this.optimizer.zeroGrad();
-      return value;
+      loss = this.trainStep(x, y);
     } finally {
       x.dispose();
       y.dispose();
     }
+    return loss.data().then(
+      (v) => {
+        loss.dispose();
+        return v[0]!;
+      },
+      (err: unknown) => {
+        loss.dispose();
+        throw err;
+      },
+    );
   }
 
   /** Runs until early stopping, the last epoch, an abort or a diverging loss. */
@@ -223,6 +239,51 @@ export class Trainer {
       mb = 0;
     }
     let stopReason: StopReason | null = null;
+    // The step whose loss is still being read, and when the last one finished.
+    let pending: { loss: Promise<number>; epoch: number; mb: number; iter: number; t0: number } | null = null;
+    let lastDone = sessionStart;
+    /** Accounts for the pending step once its loss is known; an outcome when training must stop. */
+    const settle = async (): Promise<TrainOutcome | null> => {
+      const p = pending;
+      if (!p) return null;
+      pending = null;
+      const loss = await p.loss;
+      if (!Number.isFinite(loss)) return this.diverge(p.epoch, p.mb, p.iter, loss, elapsed());
+      const done = this.now();
+      // Steps overlap (the next is recorded while this one computes): count each from the later
+      // of its start and the previous step's end.
+      const seconds = (done - Math.max(p.t0, lastDone)) / 1000;
+      lastDone = done;
+      const images = s.batchSize;
+      const iv = this.state.interval;
+      iv.lossSum += loss;
+      iv.steps++;
+      iv.images += images;
+      iv.trainSeconds += seconds;
+      const tot = this.state.totals;
+      tot.steps++;
+      tot.images += images;
+      tot.trainSeconds += seconds;
+      sessionImages += images;
+      sessionTrainSeconds += seconds;
+      sessionSteps++;
+      if (this.reporter) {
+        const finalIter = Math.min(s.epochs * n - 1, es.patience);
+        const perStep = (this.now() - sessionStart) / 1000 / sessionSteps;
+        this.progressShown = {
+          epoch: p.epoch,
+          epochs: s.epochs,
+          minibatch: p.mb,
+          nTrainBatches: n,
+          imagesPerSecond: sessionTrainSeconds > 0 ? sessionImages / sessionTrainSeconds : 0,
+          loss: iv.steps > 0 ? iv.lossSum / iv.steps : null,
+          bestValidationError: es.bestValidationError,
+          etaSeconds: Math.max(0, finalIter - p.iter) * perStep,
+        };
+        this.reporter.progress(this.progressShown);
+      }
+      return null;
+    };
     loop: while (epoch <= s.epochs) {
       for (; mb < n; mb++) {
         const iter = es.iteration(epoch, mb);
@@ -232,45 +293,31 @@ export class Trainer {
           stopReason = "patience";
           break loop;
         }
-        if (this.options.signal?.aborted) return this.interrupt(epoch, mb, elapsed());
-        const t0 = this.now();
-        const loss = await this.step(mb);
-        if (!Number.isFinite(loss)) return this.diverge(epoch, mb, iter, loss, elapsed());
-        const seconds = (this.now() - t0) / 1000;
-        const images = s.batchSize;
-        const iv = this.state.interval;
-        iv.lossSum += loss;
-        iv.steps++;
-        iv.images += images;
-        iv.trainSeconds += seconds;
-        const tot = this.state.totals;
-        tot.steps++;
-        tot.images += images;
-        tot.trainSeconds += seconds;
-        sessionImages += images;
-        sessionTrainSeconds += seconds;
-        sessionSteps++;
-        if (this.reporter) {
-          const finalIter = Math.min(s.epochs * n - 1, es.patience);
-          const perStep = (this.now() - sessionStart) / 1000 / sessionSteps;
-          this.progressShown = {
-            epoch,
-            epochs: s.epochs,
-            minibatch: mb,
-            nTrainBatches: n,
-            imagesPerSecond: sessionTrainSeconds > 0 ? sessionImages / sessionTrainSeconds : 0,
-            loss: iv.steps > 0 ? iv.lossSum / iv.steps : null,
-            bestValidationError: es.bestValidationError,
-            etaSeconds: Math.max(0, finalIter - iter) * perStep,
-          };
-          this.reporter.progress(this.progressShown);
+        if (this.options.signal?.aborted) {
+          const stopped = await settle();
+          return stopped ?? this.interrupt(epoch, mb, elapsed());
         }
-        if (es.isValidationIteration(iter)) await this.validate(epoch, mb, iter, elapsed);
+        const t0 = this.now();
+        const loss = this.step(mb);
+        const stopped = await settle();
+        if (stopped) {
+          await loss.catch(() => {});
+          return stopped;
+        }
+        pending = { loss, epoch, mb, iter, t0 };
+        if (es.isValidationIteration(iter)) {
+          // Validation sees the weights after this step and no later one.
+          const diverged = await settle();
+          if (diverged) return diverged;
+          await this.validate(epoch, mb, iter, elapsed);
+        }
         await yieldToEventLoop();
       }
       epoch++;
       mb = 0;
     }
+    const diverged = await settle();
+    if (diverged) return diverged;
     // Out of epochs; "patience" when the last step's patience test would also have stopped.
     stopReason ??= es.shouldStop(es.iteration(epoch, mb) - 1) ? "patience" : "epochs";
     this.state.epoch = epoch;
@@ -415,6 +462,7 @@ export class Trainer {
 
   /** Frees the model's and the optimizer's tensors. */
   dispose(): void {
+    this.trainStep.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }

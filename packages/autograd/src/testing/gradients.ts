@@ -4,6 +4,7 @@ import { conformanceCases, conformanceSeed, gapOf, reference } from "@tessera/te
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad, noGrad, valueAndGrad } from "../index.js";
 import { checkGradientCase, differentiableInputs } from "./checks.js";
+import { describeCapturedSteps } from "./captured-steps.js";
 
 /** Options of `describeGradientConformance`. */
 export interface GradientConformanceOptions {
@@ -172,6 +173,8 @@ export function describeGradientConformance(options: GradientConformanceOptions)
         T.dispose([zeroA, p]);
       });
     });
+
+    describe("captured training steps", () => describeCapturedSteps(() => backend));
 
     describe("training", () => {
       it("a two-layer network overfits a fixed batch", async () => {

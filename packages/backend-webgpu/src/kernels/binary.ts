@@ -7,7 +7,7 @@ import { elementwise } from "./elementwise.js";
 import { type Elem, convert, wgslType, zero } from "./wgsl.js";
 
 /** C99 pow on f32 (NumPy semantics, as the core's reference): WGSL's pow is undefined for x < 0. */
-const POW_WGSL = /* wgsl */ `
+export const POW_WGSL = /* wgsl */ `
 fn c_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0 || x == 1.0) { return 1.0; }
   if (isnan_f(x) || isnan_f(y)) { return nan_f(); }
@@ -32,10 +32,12 @@ fn c_pow(x: f32, y: f32) -> f32 {
 }
 `;
 
-const FLOAT_ONLY = new Set<BinaryOp>(["div", "pow"]);
+/** Binary ops computed in float32 whatever the operands' dtype. */
+export const BINARY_FLOAT_ONLY: ReadonlySet<BinaryOp> = new Set<BinaryOp>(["div", "pow"]);
+const FLOAT_ONLY = BINARY_FLOAT_ONLY;
 
 /** WGSL for `a op b` computed in `t`, and the element type of the result. */
-function binaryBody(op: BinaryOp, t: Elem): [string, Elem] {
+export function binaryBody(op: BinaryOp, t: Elem): [string, Elem] {
   const z = zero(t);
   const cmp = (c: string): [string, Elem] => [`select(0u, 1u, ${c})`, "bool"];
   switch (op) {

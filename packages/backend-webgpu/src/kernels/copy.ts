@@ -6,9 +6,19 @@ import type { KernelContext } from "./context.js";
 import { contiguousStrides } from "./layout.js";
 import { type Elem, convert } from "./wgsl.js";
 
-/** An elementwise operand for a contract view. */
+/**
+ * An elementwise operand for a contract view. A broadcast scalar whose value is still on the host
+ * (`hostWord`) becomes a kernel parameter instead of a binding.
+ */
 export function viewOperand(v: StridedView, elem: Elem, op: string): EwOperand {
-  return { buffer: gpuBuffer(v.buffer, op), strides: v.strides, offset: v.offset, elem };
+  const buffer = gpuBuffer(v.buffer, op);
+  if (buffer.hostWord !== undefined && isBroadcastScalar(v)) return { buffer, strides: v.strides, offset: v.offset, elem, param: buffer.hostWord };
+  return { buffer, strides: v.strides, offset: v.offset, elem };
+}
+
+/** True when every element of the view is element 0 of a one-element buffer. */
+export function isBroadcastScalar(v: StridedView): boolean {
+  return v.buffer.size === 1 && v.offset === 0 && v.strides.every((s) => s === 0);
 }
 
 /** An elementwise operand for a whole contiguous buffer of `shape`. */

@@ -11,7 +11,7 @@
 import type { WebGPUBuffer } from "../buffer.js";
 import { type KernelContext, launch } from "./context.js";
 import { collapse, sizeOf } from "./layout.js";
-import { BindingSet, COMMON_WGSL, type Elem, ParamBuilder, gridStride, load, paramsDecl, store } from "./wgsl.js";
+import { BindingSet, COMMON_WGSL, type Elem, ParamBuilder, fromWord, gridStride, load, paramsDecl, store } from "./wgsl.js";
 
 /** An operand of an elementwise kernel: a strided view plus the element type to use for it. */
 export interface EwOperand {
@@ -19,6 +19,8 @@ export interface EwOperand {
   readonly strides: readonly number[];
   readonly offset: number;
   readonly elem: Elem;
+  /** A broadcast scalar's 32-bit word, passed as a kernel parameter: the buffer is not bound. */
+  readonly param?: number;
 }
 
 /** Describes one elementwise kernel. */
@@ -74,14 +76,24 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
   // Parameter indices per operand: its offset, then its strides when addressed through them.
   const offsetAt: number[] = [];
   const strideAt: number[][] = [];
+  // A parameter operand is a "scalar" whose word sits in the parameter block, not in a binding.
+  const access: string[] = c.access.map((a, k) => (operands[k]!.param !== undefined ? "param" : a));
   operands.forEach((op, k) => {
+    if (op.param !== undefined) {
+      names.push("");
+      offsetAt.push(params.u(op.param));
+      strideAt.push([]);
+      return;
+    }
     names.push(bindings.use(op.buffer, k === 0));
     offsetAt.push(params.i(op.offset));
     strideAt.push(c.access[k] === "strided" ? c.strides[k]!.map((s) => params.i(s)) : []);
   });
 
   const element = (lines: string[], indent: string) => {
-    const values = spec.inputs.map((op, j) => load(op.elem, names[j + 1]!, `i${j + 1}`));
+    const values = spec.inputs.map((op, j) =>
+      op.param !== undefined ? fromWord(op.elem, `P(${offsetAt[j + 1]}u)`) : load(op.elem, names[j + 1]!, `i${j + 1}`),
+    );
     lines.push(`${indent}let r = ${spec.body(values)};`);
     lines.push(`${indent}${store(spec.output.elem, names[0]!, "i0", "r")}`);
   };
@@ -100,9 +112,10 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
       }
       lines.push("  let c0 = rem;");
       operands.forEach((_, k) => {
-        const access = c.access[k]!;
-        if (access === "scalar") lines.push(`  let s${k} = P(${offsetAt[k]}u);`);
-        else if (access === "contig") lines.push(`  let s${k} = P(${offsetAt[k]}u) + row * P(${shapeAt[last]}u);`);
+        const a = access[k]!;
+        if (a === "param") return;
+        if (a === "scalar") lines.push(`  let s${k} = P(${offsetAt[k]}u);`);
+        else if (a === "contig") lines.push(`  let s${k} = P(${offsetAt[k]}u) + row * P(${shapeAt[last]}u);`);
         else {
           const terms = strideAt[k]!.slice(0, last).map((at, d) => `i32(c${d}) * Pi(${at}u)`);
           lines.push(`  let s${k} = Pi(${offsetAt[k]}u) + ${terms.join(" + ")};`);
@@ -110,9 +123,10 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
       });
       lines.push("  for (var k = k0; k < kEnd; k++) {");
       operands.forEach((_, k) => {
-        const access = c.access[k]!;
-        if (access === "scalar") lines.push(`    let i${k} = s${k};`);
-        else if (access === "contig") lines.push(`    let i${k} = s${k} + k;`);
+        const a = access[k]!;
+        if (a === "param") return;
+        if (a === "scalar") lines.push(`    let i${k} = s${k};`);
+        else if (a === "contig") lines.push(`    let i${k} = s${k} + k;`);
         else lines.push(`    let i${k} = u32(s${k} + i32(k) * Pi(${strideAt[k]![last]}u));`);
       });
       element(lines, "    ");
@@ -121,9 +135,10 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
     }
     if (anyStrided) lines.push("  let c0 = i;");
     operands.forEach((_, k) => {
-      const access = c.access[k]!;
-      if (access === "scalar") lines.push(`  let i${k} = P(${offsetAt[k]}u);`);
-      else if (access === "contig") lines.push(`  let i${k} = P(${offsetAt[k]}u) + i;`);
+      const a = access[k]!;
+      if (a === "param") return;
+      if (a === "scalar") lines.push(`  let i${k} = P(${offsetAt[k]}u);`);
+      else if (a === "contig") lines.push(`  let i${k} = P(${offsetAt[k]}u) + i;`);
       else {
         const terms = strideAt[k]!.map((at, d) => `i32(c${d}) * Pi(${at}u)`);
         lines.push(`  let i${k} = u32(Pi(${offsetAt[k]}u) + ${terms.join(" + ")});`);
@@ -134,7 +149,7 @@ export function elementwise(ctx: KernelContext, spec: EwSpec): void {
   };
 
   const elems = operands.map((o) => o.elem).join(",");
-  const key = `ew:${spec.name}:${elems}:${c.access.join(",")}:r${rank}`;
+  const key = `ew:${spec.name}:${elems}:${access.join(",")}:r${rank}`;
   const wordCount = params.length;
   launch(
     ctx,

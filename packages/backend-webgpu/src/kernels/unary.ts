@@ -6,10 +6,12 @@ import { denseOperand, viewOperand } from "./copy.js";
 import { elementwise } from "./elementwise.js";
 import { type Elem, convert, wgslType } from "./wgsl.js";
 
-const FLOAT_ONLY = new Set<UnaryOp>(["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos"]);
+/** Unary ops computed in float32 whatever the operand's dtype. */
+export const UNARY_FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set<UnaryOp>(["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos"]);
+const FLOAT_ONLY = UNARY_FLOAT_ONLY;
 
 /** WGSL for `op` on value `v` computed in `t`, and the element type of the result. */
-function unaryBody(op: UnaryOp, t: Elem, v: string): [string, Elem] {
+export function unaryBody(op: UnaryOp, t: Elem, v: string): [string, Elem] {
   if (op === "logicalNot") {
     return [t === "float32" ? `select(0u, 1u, ${v} == 0.0)` : `select(0u, 1u, ${v} == ${t === "int32" ? "0" : "0u"})`, "bool"];
   }

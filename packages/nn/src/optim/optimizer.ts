@@ -1,4 +1,4 @@
-import { type Tensor, TesseraError, dispose, keep, memory } from "@tessera/tensor";
+import { type Tensor, TesseraError, dispose, keep, memory, tidy } from "@tessera/tensor";
 import { noGrad } from "@tessera/autograd";
 import { GrowthWatch } from "./growth-watch.js";
 
@@ -86,9 +86,18 @@ export abstract class Optimizer {
     }
   }
 
-  /** Replaces a state tensor (kept out of tidy scopes, the old one freed). */
+  /**
+   * Replaces a state tensor's value. An existing one of the same shape and dtype is assigned (the
+   * same tensor keeps the new value, as parameters do, so a captured step carries it from call to
+   * call); otherwise `t` is kept (out of tidy scopes) and the old one freed.
+   */
   protected setState(p: ParamState, name: string, t: Tensor): void {
-    p.state.get(name)?.dispose();
+    const old = p.state.get(name);
+    if (old && !old.isDisposed && old.dtype === t.dtype && old.shape.length === t.shape.length && old.shape.every((d, i) => d === t.shape[i])) {
+      old.assign(t);
+      return;
+    }
+    old?.dispose();
     p.state.set(name, keep(t));
   }
 
@@ -110,7 +119,8 @@ export abstract class Optimizer {
       if (t.shape.length !== p.param.shape.length || t.shape.some((d, j) => d !== p.param.shape[j])) {
         throw new TesseraError("Optimizer.loadStateDict", `state '${key}' has shape [${t.shape.join(",")}] but its parameter has [${p.param.shape.join(",")}]`);
       }
-      this.setState(p, key.slice(dot + 1), t.clone());
+      // In a tidy scope: the copy is freed once assigned, or kept as the new state tensor.
+      tidy(() => this.setState(p, key.slice(dot + 1), t.clone()));
     }
     if (typeof s.scalars.lr === "number") this.lr = s.scalars.lr;
     if (typeof s.scalars.stepCount === "number") this.stepCount = s.scalars.stepCount;

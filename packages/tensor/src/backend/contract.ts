@@ -135,6 +135,57 @@ export interface HeavyKernels {
 /** Name of an optional kernel. */
 export type HeavyKernelName = keyof HeavyKernels;
 
+/** Position of the output buffer among each heavy kernel's arguments (the others are read). */
+export const KERNEL_OUTPUT_ARG: { readonly [K in HeavyKernelName]: number } = {
+  matmul: 2,
+  conv2d: 4,
+  conv2dBackwardInput: 4,
+  conv2dBackwardWeight: 4,
+  maxPool2d: 2,
+  maxPool2dBackward: 4,
+  avgPool2d: 2,
+  avgPool2dBackward: 2,
+  gather: 6,
+};
+
+/**
+ * One backend call of a recorded program (see `capture` in the core), generic over how it names
+ * buffers (`B`), strided views (`V`) and heavy kernels' arguments (`A`): a backend gets real
+ * buffers and views (`ProgramCall`), the core's recording gets ids.
+ */
+export type ProgramCallOf<B, V, A> =
+  | { readonly op: "fill"; readonly out: B; readonly value: number }
+  | { readonly op: "copy"; readonly src: V; readonly dst: V }
+  | { readonly op: "unary"; readonly fn: UnaryOp; readonly x: V; readonly out: B }
+  | { readonly op: "binary"; readonly fn: BinaryOp; readonly a: V; readonly b: V; readonly out: B }
+  | { readonly op: "where"; readonly cond: V; readonly a: V; readonly b: V; readonly out: B }
+  | { readonly op: "reduce"; readonly fn: ReduceOp; readonly x: B; readonly outer: number; readonly inner: number; readonly out: B }
+  | { readonly op: "kernel"; readonly name: HeavyKernelName; readonly args: readonly A[] };
+
+/** One backend call of a recorded program: the primitive or kernel and its arguments, as the backend received them. */
+export type ProgramCall = ProgramCallOf<BackendBuffer, StridedView, unknown>;
+
+/**
+ * A recorded program handed to `Backend.compile`. Its calls write only the buffers they list as
+ * outputs, in order. `dynamic` buffers are replaced at every run (the program's inputs, the
+ * state it updates in place at the end, its results); every other buffer belongs to the program
+ * and keeps its identity from run to run. `constants` hold host values written once before the
+ * first run (a learning rate, an index table): no call writes them.
+ */
+export interface BackendProgram {
+  readonly calls: readonly ProgramCall[];
+  readonly dynamic: readonly BackendBuffer[];
+  readonly constants: ReadonlyMap<BackendBuffer, TypedArray>;
+}
+
+/** A program prepared by `Backend.compile`. */
+export interface CompiledProgram {
+  /** Queues one run, with `dynamic` in place of the buffers given at compile time (same order, sizes and dtypes). */
+  run(dynamic: readonly BackendBuffer[]): void;
+  /** Releases what the backend made for the program (the program's own buffers stay the caller's). */
+  dispose(): void;
+}
+
 /** What a backend reports about its own memory. */
 export interface BackendMemory {
   /** Buffers currently allocated for tensors. */
@@ -150,7 +201,7 @@ export interface BackendMemory {
 /**
  * The contract. Required: memory (alloc/write/read/free/fill) and five primitives
  * (copy, unary, binary, where, reduce). Optional: `readSync`, `kernels`, `gaps`, `memory`,
- * `sync`, `dispose`.
+ * `sync`, `dispose`, `compile`.
  *
  * Dtypes the core guarantees to a backend:
  * - `unary`: transcendental ops (exp, log, sqrt, tanh, sigmoid, sin, cos) get float32 in and out;
@@ -201,6 +252,11 @@ export interface Backend {
   sync?(): Promise<void>;
   /** Releases the device; the backend is unusable afterwards. */
   dispose?(): void | Promise<void>;
+  /**
+   * Prepares a recorded program to run again and again faster than call by call (fused, with
+   * its dispatches prepared once). Without it the core replays the calls one by one.
+   */
+  compile?(program: BackendProgram): CompiledProgram;
 }
 
 /** Creates a backend; may be async (a GPU backend requests its device here). */

@@ -10,6 +10,14 @@ interface Counters {
 
 const counters = new Map<Backend, Counters>();
 
+/** The storage wrapping each live buffer (a capture holds on to the tensors' buffers it reads). */
+const storages = new WeakMap<BackendBuffer, Storage>();
+
+/** @internal The storage of a live tensor buffer, if any. */
+export function storageOf(buffer: BackendBuffer): Storage | undefined {
+  return storages.get(buffer);
+}
+
 function countersOf(backend: Backend): Counters {
   let c = counters.get(backend);
   if (!c) counters.set(backend, (c = { tensors: 0, buffers: 0, bytes: 0 }));
@@ -35,9 +43,15 @@ export class Storage {
     readonly buffer: BackendBuffer,
   ) {
     this.bytes = buffer.size * bytesPerElement(buffer.dtype);
+    storages.set(buffer, this);
     const c = countersOf(backend);
     c.buffers++;
     c.bytes += this.bytes;
+  }
+
+  /** Handles on this buffer: tensors and views, plus whoever else retained it. */
+  get refCount(): number {
+    return this.refs;
   }
 
   retain(): this {
@@ -50,6 +64,7 @@ export class Storage {
     const c = countersOf(this.backend);
     c.buffers--;
     c.bytes -= this.bytes;
+    storages.delete(this.buffer);
     this.backend.free(this.buffer);
   }
 }
