@@ -173,8 +173,11 @@ export type ProgramCall = ProgramCallOf<BackendBuffer, StridedView, unknown>;
  * first run (a learning rate, an index table): no call writes them.
  */
 export interface BackendProgram {
+  /** The calls, in the order they ran when recorded. */
   readonly calls: readonly ProgramCall[];
+  /** The buffers replaced at every run, in the order `CompiledProgram.run` receives them. */
   readonly dynamic: readonly BackendBuffer[];
+  /** Host values to write into their buffers once, before the first run. */
   readonly constants: ReadonlyMap<BackendBuffer, TypedArray>;
 }
 
