@@ -24,7 +24,8 @@ function checkTargets(op: string, input: Tensor, target: Tensor): void {
  * -logProbs[n, target[n]] for each row n. A class index outside [0, C) is never ignored: where
  * the host can see the targets (see `hostData`: always on the CPU, and for targets made from
  * host data elsewhere) it throws, as PyTorch does; targets computed on a device that cannot read
- * synchronously are checked there instead, by turning that row's loss and gradient into NaN
+ * synchronously, and every target inside a captured step (`T.capture`: a replay runs no host
+ * check), are checked on the device instead, by turning that row's loss and gradient into NaN
  * (PyTorch's GPU kernels assert on the device).
  */
 function pickTargets(op: string, logProbs: Tensor, target: Tensor): Tensor {
@@ -62,7 +63,8 @@ export function nllLoss(logProbs: Tensor, target: Tensor, reduction: Reduction =
  * Cross-entropy from raw scores (logits) [N, C]: log-softmax then NLL, numerically stable.
  * Targets are class indices in [0, C): one outside throws a `TesseraError` where the host can
  * see the targets (always on the CPU; elsewhere when they were made from host data, as
- * `batches()` makes them); targets computed on a GPU make that row's loss and gradient NaN.
+ * `batches()` makes them); targets computed on a GPU, or given to a captured step, make that
+ * row's loss and gradient NaN.
  */
 export function crossEntropyLoss(logits: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
   checkTargets("crossEntropyLoss", logits, target);

@@ -219,6 +219,37 @@ describe("captured training steps (T.capture)", () => {
     expect(captured.weights).toEqual(eager.weights);
   });
 
+  it("a class index outside [0, C) is refused eagerly; in a replayed step, which runs no host check, its row makes the loss NaN", () => {
+    const model = new LeNet5();
+    const optimizer = new SGD(model.parameters(), { lr: 0.05 });
+    const x = T.tensor(new RandomState(3).rand(4 * 28 * 28), { shape: [4, 1, 28, 28] });
+    const good = T.tensor(new Int32Array([1, 7, 3, 0]));
+    const bad = T.tensor(new Int32Array([1, 12, 3, 0]));
+    const step = (xs: Tensor, ys: Tensor) => {
+      const loss = crossEntropyLoss(model.forward(xs), ys);
+      loss.backward();
+      optimizer.step();
+      optimizer.zeroGrad();
+      return loss;
+    };
+    expect(() => T.tidy(() => crossEntropyLoss(model.forward(x), bad))).toThrow(/target 12 at position 1 is out of bounds for 10 classes/);
+    const run = T.capture(step);
+    for (let i = 0; i < 3; i++) {
+      const loss = run(x, good);
+      expect(Number.isFinite(loss.item())).toBe(true);
+      loss.dispose();
+    }
+    const replayed = run.stats().replayed;
+    expect(replayed).toBeGreaterThan(0);
+    const loss = run(x, bad);
+    expect(run.stats().replayed).toBe(replayed + 1);
+    expect(loss.item()).toBeNaN();
+    run.dispose();
+    T.dispose([loss, x, good, bad]);
+    model.dispose();
+    optimizer.dispose();
+  });
+
   it("Adam, whose bias correction changes every step, runs eagerly and says why", async () => {
     const make = (m: LeNet5) => new Adam(m.parameters(), { lr: 1e-3 });
     const eager = await train(make, false);

@@ -15,8 +15,9 @@ export interface BlockSetting {
   /** The block needs a WebGPU adapter (skipped with the reason without one, except in CI). */
   readonly needsWebGPU?: boolean;
   /**
-   * Code run before the block, defining what a browser example takes from its page (a canvas, a
-   * picked file, relative URLs): the block itself still runs as written.
+   * Code run before the block, defining what the example takes from its context: a browser
+   * example's page (a canvas, a picked file, relative URLs), or the model of the surrounding
+   * text. The block itself still runs as written.
    */
   readonly prelude?: string;
 }
@@ -49,6 +50,9 @@ export const SETTINGS: Readonly<Record<string, BlockSetting>> = {
       ["batches(test, { batchSize: 500 })", "batches(test.slice(0, 1500), { batchSize: 500 })"],
     ],
   },
+  "README.md#2": {
+    replace: [["batches(train, { batchSize: 500 })", "batches(train.slice(0, 2500), { batchSize: 500 })"]],
+  },
   "packages/backend-webgpu/README.md#1": { needsWebGPU: true },
   "packages/backend-webgpu/README.md#2": { needsWebGPU: true },
   "packages/datasets/README.md#1": {
@@ -73,6 +77,16 @@ const picked = new nn.LeNet5({ seed: 1 });
 const pickedBytes = await nn.encodeCheckpoint(picked);
 picked.dispose();
 const file = { name: "picked.safetensors", arrayBuffer: async () => pickedBytes.slice().buffer };`,
+  },
+  "docs/ARCHITECTURE.md#1": {
+    // the step of the README's "Captured training steps", on one batch
+    prelude: `import "@tessera/autograd";
+import { LeNet5, SGD, crossEntropyLoss } from "@tessera/nn";
+import * as T from "@tessera/tensor";
+const model = new LeNet5();
+const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+const x = T.rand([20, 1, 28, 28]);
+const y = T.randint(0, 10, [20]);`,
   },
   "docs/pytorch-interop.md#2": {
     // A state dict written the way PyTorch's save_file lays it out, by an independent Python

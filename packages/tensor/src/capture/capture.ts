@@ -14,6 +14,7 @@ import { Tensor, shareTensor } from "../tensor.js";
 import { planProgram, sameWork } from "./program.js";
 import { Recorder, type Recording } from "./recording.js";
 import { type ResultView, Runner, StaleProgram } from "./runner.js";
+import { captureHooks } from "./hooks.js";
 
 /** Options of `capture`. */
 export interface CaptureOptions {
@@ -83,9 +84,6 @@ interface Entry {
   /** Set when this signature runs eagerly for good. */
   reason: string | null;
 }
-
-/** True while some captured function records: captures inside it run eagerly (and are recorded). */
-let recordingActive = false;
 
 function returnedTensors(value: unknown): Tensor[] {
   if (value === undefined) return [];
@@ -164,12 +162,12 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
     const others = listBackends()
       .map((b) => findBackend(b.name))
       .filter((b): b is Backend => b !== undefined && b !== backend);
-    recordingActive = true;
+    captureHooks.recording = true;
     let value: R;
     try {
       value = recorder.record(others, () => tidy(() => fn(...args)));
     } finally {
-      recordingActive = false;
+      captureHooks.recording = false;
     }
     const tensors = returnedTensors(value);
     const rec = recorder.recording;
@@ -209,7 +207,8 @@ export function capture<A extends Tensor[], R extends CaptureResult>(fn: (...arg
       t.assertLive("capture");
     });
     const backend = args[0]?.backend ?? getBackend();
-    if (recordingActive || disposed) return eager(args);
+    // captures inside a recording run eagerly (and are recorded)
+    if (captureHooks.recording || disposed) return eager(args);
     const sig = signature(backend, args);
     const key = options.key?.();
     let entry = entries.get(sig);

@@ -11,4 +11,8 @@ export interface AssignEvent {
 }
 
 /** Installed by a capture while its function runs. */
-export const captureHooks: { onAssign?: (event: AssignEvent) => void } = {};
+export const captureHooks: {
+  onAssign?: (event: AssignEvent) => void;
+  /** True while a captured function records: what it does then is all a replay will do. */
+  recording?: boolean;
+} = {};

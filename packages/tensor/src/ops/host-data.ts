@@ -1,5 +1,6 @@
 import type { TypedArray } from "../dtype.js";
 import { allocTypedArray } from "../dtype.js";
+import { captureHooks } from "../capture/hooks.js";
 import type { Tensor } from "../tensor.js";
 
 /**
@@ -7,9 +8,14 @@ import type { Tensor } from "../tensor.js";
  * impossible. Always available on backends with `readSync` (the CPU); elsewhere for int32 tensors
  * made from host data (`tensor`, `arange`, `randint`, `to`) and views of them, whose values the
  * core keeps. Ops use it to check indices and labels without stalling a GPU queue.
+ *
+ * Undefined while a function is being captured (`capture`): its replays run none of the
+ * JavaScript that would look at the values, so checks there must take their on-device form
+ * (the losses make a bad label's row NaN).
  */
 export function hostData(t: Tensor): TypedArray | undefined {
   t.assertLive("hostData");
+  if (captureHooks.recording) return undefined;
   if (t.backend.readSync) return t.dataSync();
   const host = t.storage.hostValues;
   if (!host) return undefined;
