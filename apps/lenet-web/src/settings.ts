@@ -57,6 +57,9 @@ export function settingsFromQuery(search: string): WebSettings {
     epochs: count("epochs", preset.epochs, 1000) ?? preset.epochs,
     autostart: autostart === "1" || autostart === "true" || autostart === "",
   };
+  if (settings.limitTrain !== null && settings.limitTrain < settings.batchSize) {
+    problems.push(`limitTrain=${settings.limitTrain}: smaller than one minibatch of the ${presetName} preset (${settings.batchSize} images)`);
+  }
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;
 }

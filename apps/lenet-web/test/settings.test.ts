@@ -8,12 +8,12 @@ describe("settingsFromQuery", () => {
   });
 
   it("takes the preset, backend, limits, epochs and autostart from the address", () => {
-    const s = settingsFromQuery("?preset=tutorial&limitTrain=300&limitValid=50&limitTest=60&epochs=3&backend=webgpu&autostart=1");
+    const s = settingsFromQuery("?preset=tutorial&limitTrain=1500&limitValid=50&limitTest=60&epochs=3&backend=webgpu&autostart=1");
     expect(s).toEqual({
       ...LENET5_PRESETS.tutorial,
       preset: "tutorial",
       backend: "webgpu",
-      limitTrain: 300,
+      limitTrain: 1500,
       limitValid: 50,
       limitTest: 60,
       epochs: 3,
@@ -28,5 +28,12 @@ describe("settingsFromQuery", () => {
     expect(bad).toThrow(
       "bad page address: preset=fast: expected one of tutorial, listing, quick; backend=tpu: expected one of auto, webgpu, cpu; autostart=yes: expected 1 or 0; limitTrain=0: expected a whole number from 1 to 50000; limitTest=2.5: expected a whole number from 1 to 10000",
     );
+  });
+
+  it("refuses fewer training images than one minibatch (nothing would be trained)", () => {
+    expect(() => settingsFromQuery("?preset=tutorial&limitTrain=300")).toThrow(
+      "bad page address: limitTrain=300: smaller than one minibatch of the tutorial preset (500 images)",
+    );
+    expect(settingsFromQuery("?limitTrain=20").limitTrain).toBe(20);
   });
 });

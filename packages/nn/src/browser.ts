@@ -15,6 +15,7 @@ export * as init from "./init.js";
 export { LeNet5, LENET5_INITS, type LeNet5Init, type LeNet5Options } from "./models/lenet5.js";
 export { lenet5Geometry, type LeNet5Geometry, type LeNet5Shape } from "./models/lenet5-geometry.js";
 export { LENET5_PRESETS, LENET5_PRESET_NAMES, type LeNet5Preset, type LeNet5PresetName } from "./models/lenet5-presets.js";
+export { captureTrainingStep, type CapturedTrainingStep } from "./training/captured-step.js";
 export { EarlyStopping, type EarlyStoppingOptions, type EarlyStoppingState, type ValidationOutcome } from "./training/early-stopping.js";
 /** Optimizers and learning-rate schedules, as `optim.SGD`, `optim.StepLR`... (PyTorch's layout). */
 export * as optim from "./optim/index.js";

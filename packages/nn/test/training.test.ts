@@ -4,6 +4,7 @@ import { noGrad } from "@tessera/autograd";
 import * as T from "@tessera/tensor";
 import { RandomState, type Tensor } from "@tessera/tensor";
 import {
+  captureTrainingStep,
   Adam,
   Conv2d,
   Dropout,
@@ -248,6 +249,45 @@ describe("captured training steps (T.capture)", () => {
     T.dispose([loss, x, good, bad]);
     model.dispose();
     optimizer.dispose();
+  });
+
+  it("captureTrainingStep: the eager step's losses and weights, the optimizer's step count, and a new recording after a change of learning rate", async () => {
+    const rng = new RandomState(5);
+    const x = T.tensor(rng.rand(4 * 28 * 28), { shape: [4, 1, 28, 28] });
+    const y = T.tensor(new Int32Array([2, 9, 4, 4]));
+    const runs = [false, true].map((captured) => {
+      const model = new LeNet5();
+      const optimizer = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+      const step = captureTrainingStep(model, optimizer);
+      const losses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        if (i === 5) optimizer.lr = 0.02;
+        const loss = captured
+          ? step(x, y)
+          : T.tidy(() => {
+              const l = crossEntropyLoss(model.forward(x), y);
+              l.backward();
+              optimizer.step();
+              optimizer.zeroGrad();
+              return l;
+            });
+        losses.push(loss.item());
+        loss.dispose();
+      }
+      const out = { losses, weights: model.parameters().map((p) => Array.from(p.dataSync())), stepCount: optimizer.stepCount, stats: step.stats() };
+      step.dispose();
+      model.dispose();
+      optimizer.dispose();
+      return out;
+    });
+    const [eager, captured] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    expect(captured.stats.reason).toBeNull();
+    expect(captured.stats.replayed).toBeGreaterThan(0);
+    expect(captured.stats.recorded).toBeGreaterThan(3); // the learning rate's change made it record again
+    expect(captured.stepCount).toBe(8);
+    expect(captured.losses).toEqual(eager.losses);
+    expect(captured.weights).toEqual(eager.weights);
+    T.dispose([x, y]);
   });
 
   it("Adam, whose bias correction changes every step, runs eagerly and says why", async () => {

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import "@tessera/autograd";
 import { type Batches, batches } from "@tessera/datasets";
-import { LeNet5, SGD, crossEntropyLoss, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "@tessera/nn";
-import * as T from "@tessera/tensor";
+import { type CapturedTrainingStep, EarlyStopping, LeNet5, SGD, captureTrainingStep, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "@tessera/nn";
+import type * as T from "@tessera/tensor";
 import { RandomState } from "@tessera/tensor";
 import { CliError, oneLine } from "../cli/errors.js";
 import type { TrainSettings } from "../config/settings.js";
@@ -15,7 +15,6 @@ import { encodePng } from "../images/raster.js";
 import { type MetricsRow, metricsCsv, percent } from "../report/metrics.js";
 import type { ProgressInfo, Reporter } from "../report/progress.js";
 import { testLine, validationLine } from "../report/tutorial-lines.js";
-import { EarlyStopping } from "@tessera/nn";
 import { errorRate } from "./evaluate.js";
 import { RUN_STATE_FORMAT, type RunState, type StopReason, asRunState } from "./run-state.js";
 
@@ -108,8 +107,8 @@ export class Trainer {
   private state: RunState;
   /** The progress last given to the reporter (null before the first step of this session). */
   private progressShown: ProgressInfo | null = null;
-  /** One SGD step, captured: recorded on its first calls, then replayed (see `T.capture`). */
-  private readonly trainStep: T.Captured<[T.Tensor, T.Tensor], T.Tensor>;
+  /** One SGD step, captured: recorded on its first calls, then replayed (`captureTrainingStep`). */
+  private readonly trainStep: CapturedTrainingStep;
 
   private constructor(options: TrainerOptions, model: LeNet5, optimizer: SGD, state: RunState) {
     this.options = options;
@@ -123,17 +122,7 @@ export class Trainer {
     this.trainBatches = batches(options.data.train, { batchSize: this.settings.batchSize, dropLast: true });
     this.nTrainBatches = this.trainBatches.length;
     this.state = state;
-    this.trainStep = T.capture(
-      (x: T.Tensor, y: T.Tensor) => {
-        const loss = crossEntropyLoss(model.forward(x), y);
-        loss.backward();
-        optimizer.step();
-        optimizer.zeroGrad();
-        return loss;
-      },
-      // Re-recorded if the learning rate changes; a replay skips optimizer.step()'s count.
-      { key: () => optimizer.lr, onReplay: () => optimizer.stepCount++ },
-    );
+    this.trainStep = captureTrainingStep(model, optimizer);
     this.earlyStopping = new EarlyStopping(
       {
         nTrainBatches: this.nTrainBatches,

@@ -1,12 +1,13 @@
 /**
  * A training run in the worker: LeNet-5 with the preset's SGD and the tutorial's early stopping,
- * in minibatches taken in order, as lenet-cli trains. Between steps it lets the page's messages
+ * in minibatches taken in order (a last partial one is not trained, as the tutorial's
+ * n_train_batches = n // batch_size), one captured step each, as lenet-cli trains. Between steps it lets the page's messages
  * in (stop, predict, save), and it keeps the weights of the best validation, which it restores
  * at the end, so the test error shown belongs to the model the page then uses and saves.
  */
 import type { ImageSplit, MnistSplits } from "@tessera/datasets";
 import { batches } from "@tessera/datasets";
-import { crossEntropyLoss, decodeCheckpoint, EarlyStopping, encodeCheckpoint, LeNet5, SGD } from "@tessera/nn";
+import { type CapturedTrainingStep, captureTrainingStep, decodeCheckpoint, EarlyStopping, encodeCheckpoint, LeNet5, SGD } from "@tessera/nn";
 import * as T from "@tessera/tensor";
 import type { FromWorker } from "../protocol.js";
 import type { WebSettings } from "../settings.js";
@@ -31,6 +32,8 @@ function firstN(split: ImageSplit, n: number | null): ImageSplit {
 export class TrainingSession {
   readonly model: LeNet5;
   private readonly optimizer: SGD;
+  /** One SGD step, captured: recorded on its first calls, then replayed (`captureTrainingStep`). */
+  private readonly trainStep: CapturedTrainingStep;
   private readonly train: ImageSplit;
   private readonly valid: ImageSplit;
   private readonly test: ImageSplit;
@@ -50,8 +53,12 @@ export class TrainingSession {
     this.train = firstN(data.train, settings.limitTrain);
     this.valid = firstN(data.valid, settings.limitValid);
     this.test = firstN(data.test, settings.limitTest);
-    this.model = new LeNet5({ seed: settings.seed });
-    this.optimizer = new SGD(this.model.parameters(), { lr: settings.lr });
+    const { init, kernels, filterSize, poolSize, hidden, seed } = settings;
+    const model = new LeNet5({ init, kernels, filterSize, poolSize, hidden, seed });
+    const optimizer = new SGD(model.parameters(), { lr: settings.lr });
+    this.model = model;
+    this.optimizer = optimizer;
+    this.trainStep = captureTrainingStep(model, optimizer);
   }
 
   /** Pauses after the current step. */
@@ -96,8 +103,9 @@ export class TrainingSession {
 
   /** Trains to the end of the preset's epochs or of its patience; returns false when abandoned. */
   async run(): Promise<boolean> {
-    const { settings, model, optimizer } = this;
-    const nBatches = Math.ceil(this.train.count / settings.batchSize);
+    const { settings, model } = this;
+    const trainBatches = batches(this.train, { batchSize: settings.batchSize, dropLast: true });
+    const nBatches = trainBatches.length;
     const early = new EarlyStopping({
       nTrainBatches: nBatches,
       patience: settings.patience,
@@ -115,15 +123,9 @@ export class TrainingSession {
     await this.postFilters();
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       let minibatch = 0;
-      for (const { x, y } of batches(this.train, { batchSize: settings.batchSize })) {
+      for (const { x, y } of trainBatches) {
         const start = performance.now();
-        const loss = T.tidy(() => {
-          const l = crossEntropyLoss(model.forward(x), y);
-          l.backward();
-          return l;
-        });
-        optimizer.step();
-        optimizer.zeroGrad();
+        const loss = this.trainStep(x, y);
         T.dispose([x, y]);
         step++;
         if (step % this.lossEvery === 0 || minibatch === nBatches - 1) lastLoss = (await loss.data())[0]!;
@@ -179,8 +181,9 @@ export class TrainingSession {
     return true;
   }
 
-  /** Frees the model and the optimizer's state. */
+  /** Frees the model, the optimizer's state and the captured step. */
   dispose(): void {
+    this.trainStep.dispose();
     this.optimizer.zeroGrad();
     this.model.dispose();
   }
