@@ -6,7 +6,8 @@
  * from the device. Prints min / median / max images/s over reps, and the machine. On WebGPU it
  * also prints the adapter and one `HOST {...}` line: the host work per training step at batch 20
  * and 500 (see host-cost.ts). Dawn's flags come from TESSERA_WEBGPU_DAWN_FLAGS (for example
- * `backend=null`, which runs no shaders: only the host's work is left to measure).
+ * `backend=null`, which runs no shaders: only the host's work is left to measure), the kernels'
+ * tuning from TESSERA_WEBGPU_KERNEL_TUNING (`gpu` or `software`; default: the adapter's kind).
  *
  *   node dist/lenet-bench.js [--backend cpu|webgpu|all] [--reps 3] [--seconds 4] [--eager]
  *     [--host-steps 20] [--host-warmup 30]   (3 and 4 on a software adapter)
@@ -87,6 +88,7 @@ async function benchBackend(name: string): Promise<Record<string, unknown>> {
   if (gpu) {
     const a = gpu.adapter;
     result.adapter = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(" / ") + (a.isFallbackAdapter ? " (fallback adapter)" : "");
+    result.kernel_tuning = gpu.kernelTuning;
     const host: Record<string, HostCost> = {};
     const cpuMs: Record<string, number> = {};
     for (const batch of [20, 500]) {
@@ -129,7 +131,7 @@ for (const name of names) {
   try {
     const r = await benchBackend(name);
     console.log(`${name.padEnd(8)} | ${fmt(r.train_b20)} | ${fmt(r.train_b500)} | ${fmt(r.infer_b500)}`);
-    if (r.adapter) console.log(`adapter: ${String(r.adapter)}`);
+    if (r.adapter) console.log(`adapter: ${String(r.adapter)}; kernel tuning ${String(r.kernel_tuning)}`);
     if (r.host) console.log(`HOST ${JSON.stringify(r.host)}`);
     console.log(`RESULT ${JSON.stringify(r)}`);
   } catch (e) {

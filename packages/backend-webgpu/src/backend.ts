@@ -32,6 +32,7 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./kernels/con
 import { copy, fill, isBroadcastScalar, wordOf } from "./kernels/copy.js";
 import { fused } from "./kernels/fused.js";
 import { gather } from "./kernels/gather.js";
+import { GPU_SPLITS, SOFTWARE_SPLITS } from "./kernels/gemm.js";
 import { matmul } from "./kernels/matmul.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./kernels/pool2d.js";
 import { reduce } from "./kernels/reduce.js";
@@ -52,6 +53,14 @@ export interface WebGPUBackendOptions extends DeviceOptions {
    * software adapters (lavapipe, SwiftShader) and on devices passed in, false on GPUs.
    */
   idleWait?: boolean;
+  /**
+   * How kernels share out long reductions (weight gradients, matmuls with a small output):
+   * `"gpu"` splits them across thousands of workgroups, as a GPU needs to hide memory latency;
+   * `"software"` keeps to a few dozen, as suits an adapter that runs on the CPU's cores (splitting
+   * there only adds traffic). Default: `TESSERA_WEBGPU_KERNEL_TUNING` in Node when set, else
+   * `"software"` on software adapters and devices passed in, `"gpu"` otherwise.
+   */
+  kernelTuning?: "gpu" | "software";
 }
 
 /** Counters for diagnostics and tests; the host-work totals run from the backend's creation. */
@@ -132,6 +141,8 @@ export class WebGPUBackend implements Backend {
   private readonly maxPooledBytes: number;
   /** Whether waits for the GPU sleep in 1 ms slices (the `idleWait` option and its default). */
   readonly idleWait: boolean;
+  /** How kernels share out long reductions (the `kernelTuning` option and its default). */
+  readonly kernelTuning: "gpu" | "software";
 
   /** Use `createWebGPUBackend`, which acquires the device first. */
   constructor(acquired: AcquiredDevice, options: WebGPUBackendOptions = {}) {
@@ -144,6 +155,8 @@ export class WebGPUBackend implements Backend {
     // millisecond to every wait. A device passed in has an unknown adapter: keep sleeping.
     const software = !acquired.owned || acquired.adapter.isFallbackAdapter || acquired.adapter.architecture === "software";
     this.idleWait = (options.idleWait ?? software) && canIdleWait();
+    const tuning = requestedKernelTuning(options) ?? (software ? "software" : "gpu");
+    this.kernelTuning = tuning;
     device.lost.then(
       (info) => this.failures.record(this.disposed ? disposedError() : new WebGPUDeviceLostError(info.reason, info.message)),
       () => {},
@@ -191,6 +204,7 @@ export class WebGPUBackend implements Backend {
         },
       },
       maxWorkgroupsPerDim: limits.maxComputeWorkgroupsPerDimension,
+      splits: tuning === "gpu" ? GPU_SPLITS : SOFTWARE_SPLITS,
       temp: (size: number, dtype: DType) => {
         const t = this.alloc(size, dtype);
         this.compiling?.temps.push(t); // a compiled program keeps its scratch buffers
@@ -644,8 +658,27 @@ function toWords(dtype: DType, data: TypedArray): Float32Array | Int32Array | Ui
   return data instanceof Int32Array ? data : Int32Array.from(data);
 }
 
+/** The environment variable that sets `kernelTuning` where the option is not given (Node). */
+export const KERNEL_TUNING_ENV = "TESSERA_WEBGPU_KERNEL_TUNING";
+
+/** `kernelTuning` as asked for: the option, else the environment variable, else undefined (adapter's default). */
+function requestedKernelTuning(options: WebGPUBackendOptions): "gpu" | "software" | undefined {
+  if (options.kernelTuning !== undefined) {
+    const t = options.kernelTuning;
+    if (t !== "gpu" && t !== "software") {
+      throw new WebGPUBackendError(`createWebGPUBackend: kernelTuning must be "gpu" or "software", got ${JSON.stringify(t)}`);
+    }
+    return t;
+  }
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[KERNEL_TUNING_ENV];
+  if (env === undefined || env === "") return undefined;
+  if (env !== "gpu" && env !== "software") throw new WebGPUBackendError(`${KERNEL_TUNING_ENV} must be gpu or software, got ${JSON.stringify(env)}`);
+  return env;
+}
+
 /** Requests a WebGPU device and returns a backend running on it. */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
+  requestedKernelTuning(options); // checked before a device is acquired, so a bad value leaks none
   const acquired = await acquireDevice(options);
   return new WebGPUBackend(acquired, options);
 }

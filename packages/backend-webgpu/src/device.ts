@@ -98,7 +98,23 @@ function resolveDawnFlags(options: DeviceOptions): readonly string[] {
   return env ? parseDawnFlags(env) : [];
 }
 
+/**
+ * Dawn instances by flags, kept for the life of the process: every backend with the same flags
+ * shares one. Tearing an instance down while another instance's device is working crashed the
+ * process (seen on lavapipe), and a Vulkan instance per backend is wasteful anyway.
+ */
+const dawnInstances = new Map<string, GPU>();
+
 async function nodeGPU(flags: readonly string[]): Promise<GPU> {
+  const key = flags.join("\n");
+  const existing = dawnInstances.get(key);
+  if (existing) return existing;
+  const gpu = await createDawnInstance(flags);
+  dawnInstances.set(key, gpu);
+  return gpu;
+}
+
+async function createDawnInstance(flags: readonly string[]): Promise<GPU> {
   // A computed specifier keeps bundlers (Vite, esbuild, webpack) from resolving the native module.
   const specifier = "webgpu";
   let mod: DawnModule;
@@ -179,14 +195,12 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   } catch (e) {
     throw new WebGPUUnavailableError(`the adapter refused to create a device: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // Dawn tears its instance down when the GPU object is collected, so hold it while the device lives.
-  const holder: { gpu: GPU | null } = { gpu };
+  // Dawn tears its instance down when the GPU object is collected: Node's is kept (nodeGPU), a
+  // browser's lives as long as the page.
   return {
     device,
     owned: true,
     adapter: summarise(adapter),
-    release() {
-      holder.gpu = null;
-    },
+    release() {},
   };
 }

@@ -3,7 +3,7 @@
  * @tessera/backend-webgpu: Tessera's WebGPU backend (Dawn in Node, `navigator.gpu` in browsers).
  * Importing the package registers it under the name `webgpu`.
  */
-export { createWebGPUBackend, WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats } from "./backend.js";
+export { createWebGPUBackend, KERNEL_TUNING_ENV, WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats } from "./backend.js";
 export { WebGPUBuffer } from "./buffer.js";
 export { sizeClass } from "./buffer-pool.js";
 export { type AcquiredDevice, type AdapterSummary, DAWN_FLAGS_ENV, type DeviceOptions, parseDawnFlags } from "./device.js";

@@ -11,6 +11,12 @@ if (backend) {
   // The probe instance becomes the forward suite's backend; the gradient suite gets its own device.
   describeConformance({ name: "webgpu", create: () => backend, gaps: backend.gaps });
   describeGradientConformance({ name: "webgpu", create: () => createWebGPUBackend(), gaps: backend.gaps });
+  // The kernels as a GPU gets them (long reductions split across many workgroups), whatever the adapter.
+  if (backend.kernelTuning !== "gpu") {
+    const gpuTuned = "webgpu, kernelTuning gpu";
+    describeConformance({ name: gpuTuned, create: () => createWebGPUBackend({ kernelTuning: "gpu" }), gaps: backend.gaps });
+    describeGradientConformance({ name: gpuTuned, create: () => createWebGPUBackend({ kernelTuning: "gpu" }), gaps: backend.gaps });
+  }
 } else {
   describe.skip(`conformance: webgpu (skipped: no WebGPU adapter: ${reason})`, () => {
     it("runs the shared conformance suite", () => {});

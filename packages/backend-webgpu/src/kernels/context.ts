@@ -6,6 +6,7 @@ import type { WebGPUBuffer } from "../buffer.js";
 import type { DType } from "../contract.js";
 import type { CommandRecorder } from "../encoder.js";
 import type { PipelineCache } from "../pipelines.js";
+import type { SplitPolicy } from "./gemm.js";
 import type { BindingSet, ParamBuilder } from "./wgsl.js";
 
 /** The backend services kernels use. */
@@ -15,6 +16,8 @@ export interface KernelContext {
   readonly recorder: Pick<CommandRecorder, "dispatch">;
   /** `maxComputeWorkgroupsPerDimension`. */
   readonly maxWorkgroupsPerDim: number;
+  /** How readily long reductions are split across workgroups (software adapter or GPU). */
+  readonly splits: SplitPolicy;
   /** A scratch buffer for multi-pass kernels; give it back with `releaseTemp` once recorded. */
   temp(size: number, dtype: DType): WebGPUBuffer;
   /** Returns a scratch buffer to the pool (safe right away: later recorded work runs after). */

@@ -146,7 +146,7 @@ export function conv2d(
     z: g.groups,
     rows: g.O / g.groups,
     K: (g.C / g.groups) * g.KH * g.KW,
-    units: 1,
+    units: g.C / g.groups, // the reduction splits by input channel
     acc,
     bindings: b,
     custom: custom(g, p),
@@ -193,7 +193,7 @@ export function conv2d(
   let iw0 = i32(ow0) - i32(pw);
   let xb = i32((n * C + g * Cg) * HW) + iw0;
 ${wRows(RM)}
-  for (var c = 0u; c < Cg; c++) {
+  for (var c = uBegin; c < uEnd; c++) {
     for (var khi = khLo; khi <= khHi; khi++) {
       let kh = u32(khi);
       let wk = c * KK + kh * KW;
@@ -243,7 +243,7 @@ ${fma.join("\n")}
   let COLS = P(${GEMM_PARAMS + NAMES.length}u);
 ${setup.join("\n")}
 ${wRows(rm)}
-  for (var c = 0u; c < Cg; c++) {
+  for (var c = uBegin; c < uEnd; c++) {
     for (var kh = 0u; kh < KH; kh++) {
 ${rowsAt.join("\n")}
       for (var kw = 0u; kw < KW; kw++) {
@@ -299,7 +299,7 @@ export function conv2dBackwardInput(
     z: g.groups,
     rows: g.C / g.groups,
     K: (g.O / g.groups) * g.KH * g.KW,
-    units: 1,
+    units: g.O / g.groups, // the reduction splits by output channel
     acc,
     bindings: b,
     out,
@@ -342,7 +342,7 @@ export function conv2dBackwardInput(
   // dy columns tw0 ... tw0 + ${spanLen - 1}
   let tw0 = i32(w0 + pw) - ${KW - 1};
   let dyb = i32((n * O + g * Og) * OHW) + tw0;
-  for (var o = 0u; o < Og; o++) {
+  for (var o = uBegin; o < uEnd; o++) {
     let wo = (g * Og + o) * Cg;
     for (var khi = khLo; khi <= khHi; khi++) {
       let th = u32(th0 - khi * i32(dh));
@@ -388,7 +388,7 @@ ${fma.join("\n")}
   let g = zi;
   let COLS = P(${GEMM_PARAMS + NAMES.length}u);
 ${setup.join("\n")}
-  for (var o = 0u; o < Og; o++) {
+  for (var o = uBegin; o < uEnd; o++) {
     let wo = (g * Og + o) * Cg;
     for (var kh = 0u; kh < KH; kh++) {
 ${Array.from({ length: cn }, (_, j) => rowCheck(`th0_${j} - i32(kh * dh)`, `_${j}`)).join("\n")}

@@ -95,14 +95,41 @@ export function outerProduct(rm: number, cn: number, a: (i: number) => string, b
   return lines.join("\n");
 }
 
+/**
+ * How readily a GEMM's reduction is split across workgroups. A GPU needs thousands of lanes in
+ * flight to hide memory latency, so a weight gradient (tiny output, long reduction) run as a few
+ * workgroups leaves it nearly idle; a software adapter runs workgroups on a few CPU cores, where
+ * splitting only adds the partial sums' traffic.
+ */
+export interface SplitPolicy {
+  /** Workgroups that keep the device busy: a GEMM offering fewer than half as many is split. */
+  readonly targetGroups: number;
+  /** Shortest reduction (multiply-adds per output element) worth splitting. */
+  readonly minReduction: number;
+  /** Fewest multiply-adds per output element in one chunk of a split reduction. */
+  readonly minChunk: number;
+  /** Most ways to split one reduction. */
+  readonly maxSplits: number;
+}
+
+/** For adapters that run on the CPU (lavapipe, SwiftShader): a few dozen workgroups. */
+export const SOFTWARE_SPLITS: SplitPolicy = { targetGroups: 64, minReduction: 2048, minChunk: 512, maxSplits: 64 };
+
+/** For GPUs: thousands of workgroups, chunks short enough for a weight gradient at batch 20. */
+export const GPU_SPLITS: SplitPolicy = { targetGroups: 2048, minReduction: 256, minChunk: 64, maxSplits: 512 };
+
+/** Most partial-sum words a split GEMM writes (16 MiB), so splitting never costs much memory. */
+const MAX_PARTIAL_WORDS = 1 << 22;
+
 /** How many ways to split the reduction: only when the output leaves most of the device idle. */
-function chooseSplits(spec: GemmSpec, groups: number): number {
+function chooseSplits(spec: GemmSpec, groups: number, policy: SplitPolicy): number {
   if (spec.out.dtype !== spec.acc || spec.units < 2) return 1;
-  if (groups >= 32 || spec.K < 2048) return 1;
-  // Chunks of at least ~512 multiply-adds per output, enough groups to keep the device busy.
+  if (groups * 2 >= policy.targetGroups || spec.K < policy.minReduction) return 1;
+  // Chunks of at least minChunk multiply-adds per output, enough groups to keep the device busy.
   const perUnit = spec.K / spec.units;
-  const maxByWork = Math.max(1, Math.floor(spec.K / Math.max(512, perUnit)));
-  return Math.max(1, Math.min(64, spec.units, maxByWork, Math.ceil(64 / groups)));
+  const maxByWork = Math.max(1, Math.floor(spec.K / Math.max(policy.minChunk, perUnit)));
+  const maxByMemory = Math.max(1, Math.floor(MAX_PARTIAL_WORDS / spec.out.size));
+  return Math.max(1, Math.min(policy.maxSplits, spec.units, maxByWork, maxByMemory, Math.ceil(policy.targetGroups / groups)));
 }
 
 function gemmSource(spec: GemmSpec, words: number, RM: number, outName: string, split: boolean): string {
@@ -150,7 +177,7 @@ export function gemm(ctx: KernelContext, spec: GemmSpec): void {
   const RM = rowsPerGroup(rows, spec.rm);
   const tilesX = Math.ceil(blocks / LANES);
   const tilesY = Math.ceil(rows / RM);
-  const splits = chooseSplits(spec, z * tilesX * tilesY);
+  const splits = chooseSplits(spec, z * tilesX * tilesY, ctx.splits);
   const align = spec.unitAlign ?? 1;
   const chunk = Math.max(1, Math.ceil(spec.units / splits / align) * align);
   const split = splits > 1;
