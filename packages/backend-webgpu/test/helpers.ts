@@ -67,6 +67,15 @@ export function typed(dtype: DType, values: ArrayLike<number>): TypedArray {
   return Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
 }
 
+/** Deterministic pseudo-random values in [-1, 1), rounded to float32. */
+export function values(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.fround(s / 2 ** 31 - 1);
+  });
+}
+
 /** Allocates a buffer on `b` and uploads `values`. */
 export function upload(b: WebGPUBackend, dtype: DType, values: ArrayLike<number>): BackendBuffer {
   const buf = b.alloc(values.length, dtype);

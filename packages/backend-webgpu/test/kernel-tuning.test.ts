@@ -6,18 +6,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { BackendBuffer, Conv2dParams, Shape4 } from "../src/contract.js";
 import { KERNEL_TUNING_ENV, type WebGPUBackend, createWebGPUBackend } from "../src/index.js";
-import { dense, expectClose, tryBackend, upload } from "./helpers.js";
+import { dense, expectClose, tryBackend, upload, values } from "./helpers.js";
 
 const { backend: probe, reason } = await tryBackend();
-
-/** Deterministic pseudo-random values in [-1, 1), rounded to float32. */
-function values(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround(s / 2 ** 31 - 1);
-  });
-}
 
 const sizeOf = (s: Shape4) => s[0] * s[1] * s[2] * s[3];
 const P: Conv2dParams = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 };

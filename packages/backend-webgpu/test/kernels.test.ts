@@ -3,20 +3,11 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { Conv2dParams, Pool2dParams, Shape4 } from "../src/contract.js";
-import { dense, expectClose, tryBackend, upload } from "./helpers.js";
+import { dense, expectClose, tryBackend, upload, values } from "./helpers.js";
 
 const { backend, reason } = await tryBackend();
 const b = backend!;
 const k = backend?.kernels;
-
-/** Deterministic pseudo-random values in [-1, 1), rounded to float32. */
-function values(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround(s / 2 ** 31 - 1);
-  });
-}
 
 const idx4 = (s: Shape4, a: number, c: number, h: number, w: number) => ((a * s[1] + c) * s[2] + h) * s[3] + w;
 
