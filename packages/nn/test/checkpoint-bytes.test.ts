@@ -13,7 +13,7 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "../src/index.js";
-import { values } from "./helpers.js";
+import { LENET5_STATE_NAMES, values } from "./helpers.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-nn-bytes-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -46,16 +46,7 @@ describe("checkpoints as bytes", () => {
   it("stores the weights as plain safetensors (PyTorch's names and layouts)", async () => {
     const m = small(1);
     const { tensors } = decodeSafetensors(await encodeCheckpoint(m));
-    expect([...tensors.keys()].sort()).toEqual([
-      "conv1.bias",
-      "conv1.weight",
-      "conv2.bias",
-      "conv2.weight",
-      "fc1.bias",
-      "fc1.weight",
-      "fc2.bias",
-      "fc2.weight",
-    ]);
+    expect([...tensors.keys()].sort()).toEqual(LENET5_STATE_NAMES);
     expect(tensors.get("conv1.weight")!.shape).toEqual([2, 1, 3, 3]);
     m.dispose();
   });

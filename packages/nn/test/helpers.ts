@@ -3,6 +3,9 @@ import * as T from "@tessera/tensor";
 import { RandomState, type Tensor } from "@tessera/tensor";
 import { type RefArray, reference } from "@tessera/tensor/testing";
 
+/** LeNet5's state-dict names (PyTorch's), sorted: what a checkpoint of it holds. */
+export const LENET5_STATE_NAMES = ["conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"];
+
 /** A float32 tensor of `shape` with U(low, high) values from a seeded generator. */
 export function randomTensor(shape: readonly number[], seed: number, low = -1, high = 1): Tensor {
   const rng = new RandomState(seed);

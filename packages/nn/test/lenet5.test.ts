@@ -8,7 +8,7 @@ import * as T from "@tessera/tensor";
 import { RandomState } from "@tessera/tensor";
 import { type RefArray, reference } from "@tessera/tensor/testing";
 import { LeNet5, StateDictError, crossEntropyLoss, loadCheckpoint, loadSafetensors } from "../src/index.js";
-import { autogradOf, randomRef, randomTensor, refAddChannelBias, refLinear, toRef, values } from "./helpers.js";
+import { LENET5_STATE_NAMES, autogradOf, randomRef, randomTensor, refAddChannelBias, refLinear, toRef, values } from "./helpers.js";
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -210,16 +210,7 @@ describe("LeNet5 and PyTorch checkpoints", () => {
 
   it("refuses it for the tutorial-sized model, naming every shape mismatch", async () => {
     const { tensors } = await loadSafetensors(smallPath);
-    expect([...tensors.keys()].sort()).toEqual([
-      "conv1.bias",
-      "conv1.weight",
-      "conv2.bias",
-      "conv2.weight",
-      "fc1.bias",
-      "fc1.weight",
-      "fc2.bias",
-      "fc2.weight",
-    ]);
+    expect([...tensors.keys()].sort()).toEqual(LENET5_STATE_NAMES);
     const model = new LeNet5({ kernels: [2, 3], hidden: 9 });
     const before = values(model.fc1.weight);
     const err = await loadCheckpoint(smallPath, model).catch((e: unknown) => e);
